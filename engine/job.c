@@ -1,0 +1,370 @@
+/* job.c — parse and check a sweep's JSON description against ranges and host limits. */
+#include "job.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const variant_names[] = {"scalar", "vector", NULL};
+static const char *const affinity_names[] = {"none", "close", "spread", NULL};
+static const char *const schedule_names[] = {"static", "dynamic", "guided", NULL};
+static const char *const scaling_names[] = {"strong", "weak", NULL};
+
+const char *sl_variant_name(enum sl_variant v) { return variant_names[v]; }
+const char *sl_affinity_name(enum sl_affinity a) { return affinity_names[a]; }
+const char *sl_schedule_name(enum sl_schedule s) { return schedule_names[s]; }
+
+int sl_parse_number(const char *s, double *out)
+{
+    char *end;
+    if (!s || !*s)
+        return -SL_EINVAL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+        return -SL_EINVAL;
+    *out = v;
+    return 0;
+}
+
+void sl_job_limits_default(struct sl_job_limits *lim)
+{
+    lim->max_cores = sl_cpus_allowed();
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    /* Half the RAM: the rest is for the OS, the server and the measurement itself. */
+    lim->max_memory = pages > 0 && page > 0 ? 0.5 * (double)pages * (double)page : 1e9;
+}
+
+#define FAIL(code, ...)                                                                       \
+    do {                                                                                      \
+        snprintf(err, errlen, __VA_ARGS__);                                                   \
+        return -(code);                                                                       \
+    } while (0)
+
+/* Index of s in a NULL-terminated list of names, or -1. */
+static int name_index(const char *const *names, const char *s)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+static void join_names(const char *const *names, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (int i = 0; names[i]; i++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s%s", i ? ", " : "", names[i]);
+    }
+}
+
+static void workload_names(char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (const struct sl_workload *const *w = sl_workloads; *w; w++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s%s", used ? ", " : "", (*w)->name);
+    }
+}
+
+static int parse_enum(const json_t *o, const char *key, const char *const *names, int *out,
+                      char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(o, key);
+    char list[128];
+    if (!v)
+        return 0;
+    join_names(names, list, sizeof list);
+    if (!json_is_string(v))
+        FAIL(SL_EINVAL, "%s must be a string, one of: %s", key, list);
+    int i = name_index(names, json_string_value(v));
+    if (i < 0)
+        FAIL(SL_EINVAL, "%s \"%s\" is not known; use one of: %s", key, json_string_value(v),
+             list);
+    *out = i;
+    return 0;
+}
+
+/* A whole number in [min, max] from key, if present. */
+static int parse_uint(const json_t *o, const char *key, double min, double max, double *out,
+                      char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!v)
+        return 0;
+    if (!json_is_number(v))
+        FAIL(SL_EINVAL, "%s must be a number from %g to %g", key, min, max);
+    double d = json_number_value(v);
+    if (d != floor(d) || d < min || d > max)
+        FAIL(SL_ERANGE, "%s = %g is out of range: a whole number from %g to %g", key, d, min,
+             max);
+    *out = d;
+    return 0;
+}
+
+static int cmp_unsigned(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return (x > y) - (x < y);
+}
+
+static int parse_params(const json_t *o, struct sl_job *job, char *err, size_t errlen)
+{
+    const struct sl_workload *wl = job->wl;
+    const json_t *params = json_object_get(o, "params");
+    const char *key;
+    const json_t *v;
+    sl_workload_defaults(wl, job->params);
+    if (!params)
+        return 0;
+    if (!json_is_object(params))
+        FAIL(SL_EINVAL, "params must be an object such as {\"%s\": %g}", wl->params[0].name,
+             wl->params[0].def);
+    json_object_foreach((json_t *)params, key, v) {
+        int i = sl_workload_param_index(wl, key);
+        if (i < 0) {
+            char list[160] = "";
+            for (unsigned k = 0; k < wl->nparams; k++) {
+                size_t used = strlen(list);
+                snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "",
+                         wl->params[k].name);
+            }
+            FAIL(SL_ENOENT, "params.%s is not a parameter of %s; its parameters are: %s", key,
+                 wl->name, list);
+        }
+        if (!json_is_number(v))
+            FAIL(SL_EINVAL, "params.%s must be a number from %g to %g", key,
+                 wl->params[i].min, wl->params[i].max);
+        int rc = sl_workload_check_param(wl, (unsigned)i, json_number_value(v), err, errlen);
+        if (rc)
+            return rc;
+        job->params[i] = json_number_value(v);
+    }
+    return 0;
+}
+
+static int parse_backends(const json_t *o, struct sl_job *job, char *err, size_t errlen)
+{
+    const json_t *list = json_object_get(o, "backends");
+    char names[160] = "";
+    for (const struct sl_backend *const *b = sl_backends; *b; b++) {
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", (*b)->name);
+    }
+    if (!list) { /* default: every backend that can run here */
+        for (const struct sl_backend *const *b = sl_backends; *b; b++) {
+            char why[160];
+            if ((*b)->probe(why, sizeof why) == 0 && job->nbackends < SL_MAX_BACKENDS)
+                job->backends[job->nbackends++] = *b;
+        }
+        return 0;
+    }
+    if (!json_is_array(list) || json_array_size(list) == 0)
+        FAIL(SL_EINVAL, "backends must be a non-empty list of names from: %s", names);
+    if (json_array_size(list) > SL_MAX_BACKENDS)
+        FAIL(SL_ERANGE, "backends lists %zu entries; at most %u", json_array_size(list),
+             SL_MAX_BACKENDS);
+    size_t i;
+    const json_t *v;
+    json_array_foreach(list, i, v) {
+        if (!json_is_string(v))
+            FAIL(SL_EINVAL, "backends[%zu] must be a name from: %s", i, names);
+        const struct sl_backend *b = sl_backend_find(json_string_value(v));
+        if (!b)
+            FAIL(SL_ENOENT, "backend \"%s\" is not known; use one of: %s", json_string_value(v),
+                 names);
+        for (unsigned k = 0; k < job->nbackends; k++)
+            if (job->backends[k] == b)
+                FAIL(SL_EINVAL, "backend \"%s\" is listed twice", b->name);
+        char why[160];
+        if (b->probe(why, sizeof why) != 0)
+            FAIL(SL_EUNAVAIL, "backend \"%s\" cannot run on this host: %s", b->name, why);
+        job->backends[job->nbackends++] = b;
+    }
+    return 0;
+}
+
+static int parse_cores(const json_t *o, const struct sl_job_limits *lim, struct sl_job *job,
+                       char *err, size_t errlen)
+{
+    const json_t *list = json_object_get(o, "cores");
+    unsigned cap = job->oversubscribe ? SL_MAX_WORKERS : lim->max_cores;
+    if (!list) { /* default: 1, 2, 4, ... up to the host's cores, and the count itself */
+        for (unsigned c = 1; c <= lim->max_cores && job->ncores < SL_MAX_CORE_COUNTS; c *= 2)
+            job->cores[job->ncores++] = c;
+        if (job->cores[job->ncores - 1] != lim->max_cores && job->ncores < SL_MAX_CORE_COUNTS)
+            job->cores[job->ncores++] = lim->max_cores;
+        return 0;
+    }
+    if (!json_is_array(list) || json_array_size(list) == 0)
+        FAIL(SL_EINVAL, "cores must be a non-empty list of core counts such as [1, 2]");
+    if (json_array_size(list) > SL_MAX_CORE_COUNTS)
+        FAIL(SL_ERANGE, "cores lists %zu counts; at most %u", json_array_size(list),
+             SL_MAX_CORE_COUNTS);
+    size_t i;
+    const json_t *v;
+    json_array_foreach(list, i, v) {
+        double d = json_is_number(v) ? json_number_value(v) : -1;
+        if (d != floor(d) || d < 1 || d > SL_MAX_WORKERS)
+            FAIL(SL_ERANGE, "cores[%zu] must be a whole number from 1 to %u", i, SL_MAX_WORKERS);
+        if (d > cap)
+            FAIL(SL_ELIMIT,
+                 "cores[%zu] = %g exceeds this host's %u usable CPUs; set \"oversubscribe\": true "
+                 "(--oversubscribe) to run more workers than cores",
+                 i, d, lim->max_cores);
+        for (unsigned k = 0; k < job->ncores; k++)
+            if (job->cores[k] == (unsigned)d)
+                FAIL(SL_EINVAL, "cores lists %g twice", d);
+        job->cores[job->ncores++] = (unsigned)d;
+    }
+    qsort(job->cores, job->ncores, sizeof job->cores[0], cmp_unsigned);
+    return 0;
+}
+
+/* Parameter value of the weak-scaled parameter at p cores. */
+static double weak_value(const struct sl_workload *wl, double base, unsigned p)
+{
+    double power = wl->weak_power > 0 ? wl->weak_power : 1;
+    double v = base * pow((double)p, 1.0 / power);
+    return wl->params[wl->weak_param].integer ? round(v) : v;
+}
+
+static int check_sizes(const struct sl_job_limits *lim, const struct sl_job *job, char *err,
+                       size_t errlen)
+{
+    const struct sl_workload *wl = job->wl;
+    double total = 0, params[SL_WL_MAX_PARAMS];
+    memcpy(params, job->params, sizeof params);
+    if (!job->weak) {
+        total = wl->memory(params);
+    } else {
+        const struct sl_param *wp = &wl->params[wl->weak_param];
+        for (unsigned k = 0; k < job->ncores; k++) {
+            params[wl->weak_param] = weak_value(wl, job->params[wl->weak_param], job->cores[k]);
+            if (params[wl->weak_param] > wp->max)
+                FAIL(SL_ERANGE,
+                     "weak scaling grows %s.%s to %g at %u cores, above its maximum %g; lower it",
+                     wl->name, wp->name, params[wl->weak_param], job->cores[k], wp->max);
+            total += wl->memory(params);
+        }
+    }
+    if (total > lim->max_memory)
+        FAIL(SL_ELIMIT, "the job needs %.3g GB of memory for its data, above the limit of %.3g GB "
+                        "(half this host's RAM); use smaller sizes",
+             total / 1e9, lim->max_memory / 1e9);
+    return 0;
+}
+
+int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl_job *job,
+                     char *err, size_t errlen)
+{
+    static const char *const keys[] = {"workload", "params",   "backends",  "cores",
+                                       "repeats",  "warmup",   "scaling",   "variant",
+                                       "affinity", "schedule", "chunk",     "oversubscribe",
+                                       NULL};
+    const char *key;
+    const json_t *v;
+    int rc, e;
+    double d;
+    memset(job, 0, sizeof *job);
+    if (!json_is_object(o))
+        FAIL(SL_EINVAL, "a job must be a JSON object with at least \"workload\"");
+    json_object_foreach((json_t *)o, key, v) {
+        if (name_index(keys, key) < 0) {
+            char list[256];
+            join_names(keys, list, sizeof list);
+            FAIL(SL_EINVAL, "unknown field \"%s\"; a job has: %s", key, list);
+        }
+    }
+    v = json_object_get(o, "workload");
+    if (!json_is_string(v)) {
+        char list[128];
+        workload_names(list, sizeof list);
+        FAIL(SL_EINVAL, "workload is required: one of %s", list);
+    }
+    job->wl = sl_workload_find(json_string_value(v));
+    if (!job->wl) {
+        char list[128];
+        workload_names(list, sizeof list);
+        FAIL(SL_ENOENT, "workload \"%s\" is not known; use one of: %s", json_string_value(v),
+             list);
+    }
+    if ((rc = parse_params(o, job, err, errlen)))
+        return rc;
+    v = json_object_get(o, "oversubscribe");
+    if (v && !json_is_boolean(v))
+        FAIL(SL_EINVAL, "oversubscribe must be true or false");
+    job->oversubscribe = v && json_is_true(v);
+    if ((rc = parse_backends(o, job, err, errlen)) || (rc = parse_cores(o, lim, job, err, errlen)))
+        return rc;
+    d = 5;
+    if ((rc = parse_uint(o, "repeats", 1, SL_MAX_REPEATS, &d, err, errlen)))
+        return rc;
+    job->repeats = (unsigned)d;
+    d = 1;
+    if ((rc = parse_uint(o, "warmup", 0, SL_MAX_WARMUP, &d, err, errlen)))
+        return rc;
+    job->warmup = (unsigned)d;
+    d = 0;
+    if ((rc = parse_uint(o, "chunk", 0, 1e15, &d, err, errlen)))
+        return rc;
+    job->chunk = (uint64_t)d;
+    e = 0;
+    if ((rc = parse_enum(o, "scaling", scaling_names, &e, err, errlen)))
+        return rc;
+    job->weak = e;
+    e = SL_VECTOR;
+    if ((rc = parse_enum(o, "variant", variant_names, &e, err, errlen)))
+        return rc;
+    job->variant = (enum sl_variant)e;
+    e = SL_AFF_NONE;
+    if ((rc = parse_enum(o, "affinity", affinity_names, &e, err, errlen)))
+        return rc;
+    job->affinity = (enum sl_affinity)e;
+    e = SL_SCHED_STATIC;
+    if ((rc = parse_enum(o, "schedule", schedule_names, &e, err, errlen)))
+        return rc;
+    job->schedule = (enum sl_schedule)e;
+    return check_sizes(lim, job, err, errlen);
+}
+
+json_t *sl_job_to_json(const struct sl_job *job)
+{
+    json_t *o = json_object(), *params = json_object(), *backends = json_array(),
+           *cores = json_array();
+    if (!o || !params || !backends || !cores) {
+        json_decref(o);
+        json_decref(params);
+        json_decref(backends);
+        json_decref(cores);
+        return NULL;
+    }
+    for (unsigned i = 0; i < job->wl->nparams; i++)
+        json_object_set_new(params, job->wl->params[i].name, json_real(job->params[i]));
+    for (unsigned i = 0; i < job->nbackends; i++)
+        json_array_append_new(backends, json_string(job->backends[i]->name));
+    for (unsigned i = 0; i < job->ncores; i++)
+        json_array_append_new(cores, json_integer(job->cores[i]));
+    json_object_set_new(o, "workload", json_string(job->wl->name));
+    json_object_set_new(o, "params", params);
+    json_object_set_new(o, "backends", backends);
+    json_object_set_new(o, "cores", cores);
+    json_object_set_new(o, "repeats", json_integer(job->repeats));
+    json_object_set_new(o, "warmup", json_integer(job->warmup));
+    json_object_set_new(o, "scaling", json_string(scaling_names[job->weak]));
+    json_object_set_new(o, "variant", json_string(sl_variant_name(job->variant)));
+    json_object_set_new(o, "affinity", json_string(sl_affinity_name(job->affinity)));
+    json_object_set_new(o, "schedule", json_string(sl_schedule_name(job->schedule)));
+    json_object_set_new(o, "chunk", json_integer((json_int_t)job->chunk));
+    json_object_set_new(o, "oversubscribe", json_boolean(job->oversubscribe));
+    return o;
+}
+
+double sl_job_weak_value(const struct sl_job *job, unsigned p)
+{
+    return weak_value(job->wl, job->params[job->wl->weak_param], p);
+}

@@ -1,0 +1,660 @@
+/* main.c — scalelab-engine: the command line over workloads, backends, sweeps and analysis.
+ *
+ *   scalelab-engine list [--json]
+ *   scalelab-engine info [--json]
+ *   scalelab-engine calibrate [--json] [--threads N] [--output FILE]
+ *   scalelab-engine run WORKLOAD [options] | run --job FILE|- [--json]
+ *
+ * Every run option becomes a field of one JSON job, checked by job.c, so flags, job files
+ * and (later) the server's API share one set of rules and messages. With --json, stdout is
+ * the protocol the server reads: one JSON object per line (header, measurement..., summary),
+ * flushed as each is written. Exit status: 0 ok, 1 failure, 2 bad arguments, 3 completed
+ * but some results failed verification.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis.h"
+#include "calibrate.h"
+#include "hostinfo.h"
+#include "job.h"
+#include "sweep.h"
+
+#define EXIT_USAGE 2
+#define EXIT_UNVERIFIED 3
+
+static const char usage_text[] =
+    "usage: scalelab-engine COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  list                      workloads (parameters, lessons) and backends (availability)\n"
+    "  info                      this host: CPU, caches, memory, OS, compiler, timer\n"
+    "  calibrate                 measure memory bandwidth and peak FLOP rate, save them\n"
+    "  run WORKLOAD              run a sweep and print a table (or JSON lines)\n"
+    "\n"
+    "run options:\n"
+    "  --backends LIST           e.g. serial,simd,threads,openmp (default: all available)\n"
+    "  --cores LIST              e.g. 1,2,4 (default: 1, 2, 4, ... up to this host's CPUs)\n"
+    "  --set NAME=VALUE          a workload parameter, e.g. --set samples=1e9 (repeatable)\n"
+    "  --repeats N               timed runs per point (default 5)\n"
+    "  --warmup N                untimed runs per point first (default 1)\n"
+    "  --scaling strong|weak     weak grows the size with the cores (default strong)\n"
+    "  --variant vector|scalar   kernel of the parallel backends (default vector)\n"
+    "  --affinity none|close|spread   pin workers to CPUs (default none)\n"
+    "  --schedule static|dynamic|guided   openmp schedule (default static)\n"
+    "  --chunk N                 items per dynamic chunk (default automatic)\n"
+    "  --oversubscribe           allow more workers than CPUs\n"
+    "  --job FILE|-              the whole job as JSON (flags above may not be mixed in)\n"
+    "  --calibration FILE        calibration to compare against (default: the saved one)\n"
+    "  --json                    JSON lines on stdout: header, measurements, summary\n"
+    "  --no-progress             no progress bar on stderr\n"
+    "\n"
+    "common: --help, --version\n";
+
+static const char *prog = "scalelab-engine";
+
+/* One line on stderr and the exit status for bad usage. */
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s: ", prog);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see %s --help)\n", prog);
+    return EXIT_USAGE;
+}
+
+static void print_json_line(json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    if (s) {
+        fputs(s, stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+        free(s);
+    }
+    json_decref(o);
+}
+
+/* --- list --- */
+
+static json_t *workloads_json(void)
+{
+    json_t *arr = json_array();
+    for (const struct sl_workload *const *w = sl_workloads; *w; w++) {
+        json_t *o = json_object(), *ps = json_array();
+        for (unsigned i = 0; i < (*w)->nparams; i++) {
+            const struct sl_param *p = &(*w)->params[i];
+            json_t *j = json_object();
+            json_object_set_new(j, "name", json_string(p->name));
+            json_object_set_new(j, "meaning", json_string(p->meaning));
+            json_object_set_new(j, "default", json_real(p->def));
+            json_object_set_new(j, "min", json_real(p->min));
+            json_object_set_new(j, "max", json_real(p->max));
+            json_object_set_new(j, "integer", json_boolean(p->integer));
+            json_object_set_new(j, "size", json_boolean(i == (*w)->weak_param));
+            json_array_append_new(ps, j);
+        }
+        json_object_set_new(o, "name", json_string((*w)->name));
+        json_object_set_new(o, "title", json_string((*w)->title));
+        json_object_set_new(o, "lesson", json_string((*w)->lesson));
+        json_object_set_new(o, "exact", json_boolean((*w)->flags & SL_WL_EXACT));
+        json_object_set_new(o, "params", ps);
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static json_t *backends_json(void)
+{
+    json_t *arr = json_array();
+    for (const struct sl_backend *const *b = sl_backends; *b; b++) {
+        char why[160] = "";
+        int ok = (*b)->probe(why, sizeof why) == 0;
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string((*b)->name));
+        json_object_set_new(o, "route", json_string((*b)->route));
+        json_object_set_new(o, "how", json_string((*b)->how));
+        json_object_set_new(o, "parallel", json_boolean((*b)->caps & SL_CAP_PARALLEL));
+        json_object_set_new(o, "schedule", json_boolean((*b)->caps & SL_CAP_SCHEDULE));
+        json_object_set_new(o, "affinity", json_boolean((*b)->caps & SL_CAP_AFFINITY));
+        json_object_set_new(o, "variant", json_string((*b)->caps & SL_CAP_VARIANT
+                                                          ? "any"
+                                                          : sl_variant_name((*b)->variant)));
+        json_object_set_new(o, "available", json_boolean(ok));
+        json_object_set_new(o, "reason", ok ? json_null() : json_string(why));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static int cmd_list(int json)
+{
+    if (json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "workloads", workloads_json());
+        json_object_set_new(o, "backends", backends_json());
+        print_json_line(o);
+        return 0;
+    }
+    printf("workloads:\n");
+    for (const struct sl_workload *const *w = sl_workloads; *w; w++) {
+        printf("  %-8s %s\n           %s\n", (*w)->name, (*w)->title, (*w)->lesson);
+        for (unsigned i = 0; i < (*w)->nparams; i++) {
+            const struct sl_param *p = &(*w)->params[i];
+            printf("           %-13s default %-8g range %g .. %g  %s\n", p->name, p->def, p->min,
+                   p->max, p->meaning);
+        }
+    }
+    printf("backends:\n");
+    for (const struct sl_backend *const *b = sl_backends; *b; b++) {
+        char why[160] = "";
+        int ok = (*b)->probe(why, sizeof why) == 0;
+        printf("  %-10s %-13s %s\n             route: %s\n", (*b)->name,
+               ok ? "available" : "unavailable", ok ? (*b)->how : why, (*b)->route);
+    }
+    return 0;
+}
+
+/* --- info and calibrate --- */
+
+static int cmd_info(int json)
+{
+    struct sl_host h;
+    sl_host_probe(&h);
+    json_t *o = sl_host_to_json(&h);
+    if (json) {
+        print_json_line(o);
+        return 0;
+    }
+    char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (s)
+        puts(s);
+    free(s);
+    json_decref(o);
+    return 0;
+}
+
+static void calib_progress(const char *label)
+{
+    fprintf(stderr, "calibrating: %s\n", label);
+}
+
+static int cmd_calibrate(int argc, char **argv, int json)
+{
+    unsigned threads = 0;
+    const char *out = NULL;
+    char path[512];
+    for (int i = 0; i < argc; i++) {
+        double d;
+        if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            if (sl_parse_number(argv[++i], &d) || d < 1 || d > SL_MAX_WORKERS || d != floor(d))
+                return usage_error("--threads takes a whole number from 1 to 1024, not '%s'",
+                                   argv[i]);
+            threads = (unsigned)d;
+        } else if (strcmp(argv[i], "--output") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else {
+            return usage_error("calibrate: unknown argument '%s'", argv[i]);
+        }
+    }
+    if (!out && !(out = sl_calibrate_default_path(path, sizeof path))) {
+        fprintf(stderr, "%s: no place to save the calibration: set SCALELAB_CALIBRATION or HOME\n",
+                prog);
+        return 1;
+    }
+    struct sl_calib c;
+    int rc = sl_calibrate_run(&c, threads, 0, json ? NULL : calib_progress);
+    if (rc) {
+        fprintf(stderr, "%s: calibration failed: %s\n", prog, sl_strerror(rc));
+        return 1;
+    }
+    if ((rc = sl_calibrate_save(&c, out)))
+        fprintf(stderr, "%s: could not save the calibration to %s: %s\n", prog, out,
+                sl_strerror(rc));
+    if (json) {
+        print_json_line(sl_calibrate_to_json(&c));
+    } else {
+        printf("memory read  %7.1f GB/s on 1 thread, %7.1f GB/s on %u\n", c.read_gbs_1,
+               c.read_gbs_all, c.threads);
+        printf("triad        %7.1f GB/s on 1 thread, %7.1f GB/s on %u\n", c.triad_gbs_1,
+               c.triad_gbs_all, c.threads);
+        printf("peak FMA     %7.1f GFLOP/s on 1 core, %7.1f GFLOP/s on %u\n", c.gflops_1,
+               c.gflops_all, c.threads);
+        if (rc == 0)
+            printf("saved to %s\n", out);
+    }
+    return rc ? 1 : 0;
+}
+
+/* --- run --- */
+
+struct run_ctx {
+    int json;                  /* JSON lines on stdout */
+    int progress;              /* progress bar on stderr */
+    struct sl_sample *samples; /* every timed run, for the analysis */
+    size_t nsamples, cap;
+    unsigned unverified;       /* runs that failed verification */
+    char first_failure[256];   /* the first reason */
+    const char *unit;          /* the workload's unit of work ("sample") */
+};
+
+static void on_progress(void *arg, unsigned done, unsigned total, const char *what)
+{
+    struct run_ctx *c = arg;
+    if (!c->progress)
+        return;
+    int width = 30, fill = (int)((double)done / total * width);
+    fprintf(stderr, "\r[%.*s%*s] %3u%% %-28.28s", fill, "==============================",
+            width - fill, "", done * 100 / total, what);
+    if (done == total)
+        fputs("\r\033[K", stderr);
+    fflush(stderr);
+}
+
+static int on_measure(void *arg, const struct sl_measurement *m)
+{
+    struct run_ctx *c = arg;
+    if (c->nsamples == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        struct sl_sample *s = realloc(c->samples, cap * sizeof *s);
+        if (!s)
+            return 1;
+        c->samples = s;
+        c->cap = cap;
+    }
+    struct sl_sample *s = &c->samples[c->nsamples++];
+    double busy_max = 0, busy_sum = 0;
+    for (unsigned i = 0; i < m->cores; i++) {
+        busy_sum += (double)m->busy_ns[i];
+        busy_max = fmax(busy_max, (double)m->busy_ns[i]);
+    }
+    memset(s, 0, sizeof *s);
+    snprintf(s->backend, sizeof s->backend, "%s", m->backend);
+    s->cores = m->cores;
+    s->size = m->size;
+    s->wall_s = (double)m->wall_ns * 1e-9;
+    s->cpu_s = (double)(m->user_ns + m->sys_ns) * 1e-9;
+    s->spawn_s = (double)m->spawn_ns * 1e-9;
+    s->compute_s = (double)m->compute_ns * 1e-9;
+    s->combine_s = (double)m->combine_ns * 1e-9;
+    s->overhead_s = (double)m->overhead_ns * 1e-9;
+    s->busy_max_s = busy_max * 1e-9;
+    s->busy_mean_s = busy_sum / m->cores * 1e-9;
+    s->vcsw = (double)m->vcsw;
+    s->ivcsw = (double)m->ivcsw;
+    s->verified = m->verified;
+    c->unit = m->shape.unit;
+    s->work = (double)m->shape.work;
+    s->bytes = m->shape.bytes;
+    s->flops = m->shape.flops;
+    if (!m->verified && c->unverified++ == 0)
+        snprintf(c->first_failure, sizeof c->first_failure, "%s on %u cores: %s", m->backend,
+                 m->cores, m->message);
+    if (c->json)
+        print_json_line(sl_measurement_to_json(m));
+    return ferror(stdout) ? 1 : 0;
+}
+
+/* "a,b,c" -> JSON array of strings or of numbers. */
+static json_t *split_list(const char *s, int numbers, const char *flag, int *bad)
+{
+    json_t *arr = json_array();
+    char *copy = strdup(s), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        double d;
+        if (!numbers) {
+            json_array_append_new(arr, json_string(tok));
+        } else if (sl_parse_number(tok, &d) == 0) {
+            json_array_append_new(arr, json_real(d));
+        } else {
+            *bad = usage_error(flag, tok);
+            break;
+        }
+    }
+    free(copy);
+    return arr;
+}
+
+static json_t *read_job(const char *path)
+{
+    json_error_t e;
+    json_t *o = strcmp(path, "-") == 0 ? json_loadf(stdin, 0, &e) : json_load_file(path, 0, &e);
+    if (!o)
+        fprintf(stderr, "%s: --job %s: %s (line %d)\n", prog, path, e.text, e.line);
+    return o;
+}
+
+static void print_table(const struct sl_job *job, const struct sl_analysis *a, const char *unit)
+{
+    printf("\n%-10s %5s %12s %25s %8s %8s %6s %16s %8s\n", "backend", "cores", "median",
+           "95% CI of median", "speedup", "vs 1core", "eff", "rate (/s)", "verified");
+    for (size_t i = 0; i < a->npoints; i++) {
+        const struct sl_apoint *p = &a->points[i];
+        char med[32], ci[48], rate[32];
+        double scale = p->wall.median >= 1 ? 1 : p->wall.median >= 1e-3 ? 1e3 : 1e6;
+        const char *u = scale == 1 ? "s" : scale == 1e3 ? "ms" : "us";
+        snprintf(med, sizeof med, "%.4g %s", p->wall.median * scale, u);
+        snprintf(ci, sizeof ci, "[%.4g, %.4g]", p->wall.ci_lo * scale, p->wall.ci_hi * scale);
+        snprintf(rate, sizeof rate, "%.3g %s", p->rate, unit ? unit : "");
+        printf("%-10s %5u %12s %25s %8.3g %8.3g %6.2f %16s %5u/%u\n", p->backend, p->cores, med,
+               ci, p->speedup, p->speedup_self, p->efficiency, rate, p->verified, p->n);
+    }
+    for (size_t i = 0; i < a->npoints; i++) {
+        const struct sl_apoint *p = &a->points[i];
+        if (p->gbs > 0 && isfinite(p->bw_fraction))
+            printf("%-10s %5u  %.1f GB/s = %.0f%% of this host's calibrated read bandwidth\n",
+                   p->backend, p->cores, p->gbs, 100 * p->bw_fraction);
+    }
+    printf("\n");
+    for (size_t i = 0; i < a->nbackends; i++) {
+        const struct sl_abackend *b = &a->backends[i];
+        if (b->fit.ok) {
+            printf("%-10s model %s: serial fraction %.1f%%", b->backend,
+                   b->fit.overhead ? "a + b/p + c*p" : "a + b/p", 100 * b->fit.serial_fraction);
+            if (isfinite(b->fit.best_p))
+                printf(", best at %.1f cores (speedup %.2f)\n", b->fit.best_p,
+                       b->fit.best_speedup);
+            else
+                printf(", no optimum: more cores keep helping (limit %.3g x)\n",
+                       b->fit.best_speedup);
+        } else if (job->weak && isfinite(b->gustafson)) {
+            printf("%-10s weak scaling: Gustafson serial fraction %.1f%%\n", b->backend,
+                   100 * b->gustafson);
+        }
+    }
+}
+
+enum { OPT_BACKENDS = 256, OPT_CORES, OPT_SET, OPT_REPEATS, OPT_WARMUP, OPT_SCALING,
+       OPT_VARIANT, OPT_AFFINITY, OPT_SCHEDULE, OPT_CHUNK, OPT_OVERSUB, OPT_JOB, OPT_CALIB,
+       OPT_JSON, OPT_NOPROGRESS };
+
+static const struct option run_options[] = {
+    {"backends", required_argument, NULL, OPT_BACKENDS},
+    {"cores", required_argument, NULL, OPT_CORES},
+    {"set", required_argument, NULL, OPT_SET},
+    {"repeats", required_argument, NULL, OPT_REPEATS},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"scaling", required_argument, NULL, OPT_SCALING},
+    {"variant", required_argument, NULL, OPT_VARIANT},
+    {"affinity", required_argument, NULL, OPT_AFFINITY},
+    {"schedule", required_argument, NULL, OPT_SCHEDULE},
+    {"chunk", required_argument, NULL, OPT_CHUNK},
+    {"oversubscribe", no_argument, NULL, OPT_OVERSUB},
+    {"job", required_argument, NULL, OPT_JOB},
+    {"calibration", required_argument, NULL, OPT_CALIB},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"no-progress", no_argument, NULL, OPT_NOPROGRESS},
+    {NULL, 0, NULL, 0},
+};
+
+/* Turn run's flags into a job object; returns 0 or an exit status. */
+static int parse_run_args(int argc, char **argv, json_t *job, const char **job_file,
+                          const char **calib_file, int *json, int *progress)
+{
+    json_t *params = json_object();
+    int opt, bad = 0, flags = 0;
+    double d;
+    json_object_set_new(job, "params", params);
+    optind = 1;
+    opterr = 0;
+    while (!bad && (opt = getopt_long(argc, argv, "", run_options, NULL)) != -1) {
+        switch (opt) {
+        case OPT_BACKENDS:
+            json_object_set_new(job, "backends", split_list(optarg, 0, "", &bad));
+            break;
+        case OPT_CORES:
+            json_object_set_new(job, "cores",
+                                split_list(optarg, 1, "--cores: '%s' is not a number", &bad));
+            break;
+        case OPT_SET: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg)
+                return usage_error("--set takes NAME=VALUE, not '%s'", optarg);
+            *eq = '\0';
+            if (sl_parse_number(eq + 1, &d))
+                return usage_error("--set: '%s' is not a number", eq + 1);
+            json_object_set_new(params, optarg, json_real(d));
+            break;
+        }
+        case OPT_REPEATS:
+        case OPT_WARMUP:
+        case OPT_CHUNK:
+            if (sl_parse_number(optarg, &d))
+                return usage_error("expected a number, got '%s'", optarg);
+            json_object_set_new(job, opt == OPT_REPEATS ? "repeats"
+                                     : opt == OPT_WARMUP ? "warmup" : "chunk", json_real(d));
+            break;
+        case OPT_SCALING:
+            json_object_set_new(job, "scaling", json_string(optarg));
+            break;
+        case OPT_VARIANT:
+            json_object_set_new(job, "variant", json_string(optarg));
+            break;
+        case OPT_AFFINITY:
+            json_object_set_new(job, "affinity", json_string(optarg));
+            break;
+        case OPT_SCHEDULE:
+            json_object_set_new(job, "schedule", json_string(optarg));
+            break;
+        case OPT_OVERSUB:
+            json_object_set_new(job, "oversubscribe", json_true());
+            break;
+        case OPT_JOB:
+            *job_file = optarg;
+            flags--; /* not a job field */
+            break;
+        case OPT_CALIB:
+            *calib_file = optarg;
+            flags--;
+            break;
+        case OPT_JSON:
+            *json = 1;
+            *progress = 0;
+            flags--;
+            break;
+        case OPT_NOPROGRESS:
+            *progress = 0;
+            flags--;
+            break;
+        default:
+            return usage_error("run: unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+        flags++;
+    }
+    if (bad)
+        return bad;
+    if (optind < argc)
+        json_object_set_new(job, "workload", json_string(argv[optind++]));
+    if (optind < argc)
+        return usage_error("run: unexpected argument '%s'", argv[optind]);
+    if (*job_file && (flags > 0 || json_object_get(job, "workload")))
+        return usage_error("%s", "run: --job carries the whole job; do not add a workload or flags");
+    if (!*job_file && !json_object_get(job, "workload"))
+        return usage_error("%s", "run: which workload? e.g. run pi (see list)");
+    if (json_object_size(params) == 0)
+        json_object_del(job, "params");
+    return 0;
+}
+
+static void load_calibration(const char *file, const struct sl_host *h, struct sl_calib *c,
+                             int *have)
+{
+    char path[512];
+    *have = 0;
+    if (!file)
+        file = sl_calibrate_default_path(path, sizeof path);
+    if (file && sl_calibrate_load(c, file) == 0 && strcmp(c->cpu_model, h->cpu_model) == 0)
+        *have = 1; /* a calibration from another CPU would mislead */
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    json_t *jobj = json_object();
+    const char *job_file = NULL, *calib_file = NULL;
+    int json = 0, progress = isatty(2), rc;
+    struct run_ctx ctx = {0};
+    struct sl_job job;
+    struct sl_job_limits lim;
+    struct sl_sweep *sweep = NULL;
+    struct sl_analysis *an = NULL;
+    struct sl_host host;
+    struct sl_calib calib;
+    int have_calib;
+    char err[512];
+
+    if ((rc = parse_run_args(argc, argv, jobj, &job_file, &calib_file, &json, &progress)))
+        goto out;
+    if (job_file) {
+        json_decref(jobj);
+        if (!(jobj = read_job(job_file))) {
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    }
+    sl_job_limits_default(&lim);
+    if (sl_job_from_json(jobj, &lim, &job, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    sl_host_probe(&host);
+    load_calibration(calib_file, &host, &calib, &have_calib);
+    if (!(sweep = sl_sweep_new(&job))) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        rc = 1;
+        goto out;
+    }
+    ctx.json = json;
+    ctx.progress = progress;
+
+    json_t *jj = sl_job_to_json(&job);
+    if (json) {
+        json_t *h = json_object(), *plan = json_object(), *pts = json_array(), *timer = json_object();
+        for (unsigned i = 0; i < sl_sweep_npoints(sweep); i++) {
+            const struct sl_point *p = sl_sweep_point(sweep, i);
+            json_t *o = json_object();
+            json_object_set_new(o, "backend", json_string(p->be->name));
+            json_object_set_new(o, "cores", json_integer(p->cores));
+            json_object_set_new(o, "variant", json_string(sl_variant_name(p->variant)));
+            json_object_set_new(o, "size", json_real(sl_sweep_size(sweep, p->size)));
+            json_array_append_new(pts, o);
+        }
+        json_object_set_new(plan, "points", pts);
+        json_object_set_new(plan, "timed_runs", json_integer(sl_sweep_timed_runs(sweep)));
+        json_object_set_new(plan, "all_runs", json_integer(sl_sweep_all_runs(sweep)));
+        json_object_set_new(timer, "resolution_ns", json_real(host.timer_res_ns));
+        json_object_set_new(timer, "step_ns", json_real(host.timer_step_ns));
+        json_object_set_new(h, "type", json_string("header"));
+        json_object_set_new(h, "version", json_string(SL_VERSION));
+        json_object_set_new(h, "job", json_incref(jj));
+        json_object_set_new(h, "size_param",
+                            json_string(job.wl->params[job.wl->weak_param].name));
+        json_object_set_new(h, "host", sl_host_to_json(&host));
+        json_object_set_new(h, "timer", timer);
+        json_object_set_new(h, "calibration", have_calib ? sl_calibrate_to_json(&calib) : json_null());
+        json_object_set_new(h, "plan", plan);
+        print_json_line(h);
+    } else {
+        printf("%s (%s): ", job.wl->title, job.wl->name);
+        for (unsigned i = 0; i < job.wl->nparams; i++)
+            printf("%s%s=%g", i ? " " : "", job.wl->params[i].name, job.params[i]);
+        printf("\n%s scaling, %u repeats after %u warm-up, %s kernels, %u points on %s (%u CPUs)\n",
+               job.weak ? "weak" : "strong", job.repeats, job.warmup, sl_variant_name(job.variant),
+               sl_sweep_npoints(sweep), host.cpu_model, host.cpus_allowed);
+        printf("timer: resolution %.0f ns, smallest observed step %.0f ns%s\n", host.timer_res_ns,
+               host.timer_step_ns, have_calib ? "" : "; no calibration (run 'calibrate' to compare with this host's limits)");
+    }
+    json_decref(jj);
+
+    uint64_t t0 = sl_now_ns();
+    rc = sl_sweep_run(sweep, on_measure, on_progress, &ctx, err, sizeof err);
+    if (rc < 0) {
+        if (progress)
+            fputs("\r\033[K", stderr);
+        fprintf(stderr, "%s: %s\n", prog, err);
+        if (json) {
+            json_t *e = json_object();
+            json_object_set_new(e, "type", json_string("error"));
+            json_object_set_new(e, "message", json_string(err));
+            print_json_line(e);
+        }
+        rc = 1;
+        goto out;
+    }
+    if (rc == 1) { /* stdout went away or memory ran out: nothing more to say */
+        rc = 1;
+        goto out;
+    }
+    an = sl_analysis_new(ctx.samples, ctx.nsamples, job.weak, have_calib ? &calib : NULL);
+    if (!an) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        rc = 1;
+        goto out;
+    }
+    if (json) {
+        json_t *s = json_object();
+        json_object_set_new(s, "type", json_string("summary"));
+        json_object_set_new(s, "elapsed_s", json_real((double)(sl_now_ns() - t0) * 1e-9));
+        json_object_set_new(s, "unverified", json_integer(ctx.unverified));
+        json_object_set_new(s, "analysis", sl_analysis_to_json(an));
+        print_json_line(s);
+    } else {
+        print_table(&job, an, ctx.unit);
+    }
+    rc = 0;
+    if (ctx.unverified) {
+        fprintf(stderr, "%s: %u run(s) failed verification; first: %s\n", prog, ctx.unverified,
+                ctx.first_failure);
+        rc = EXIT_UNVERIFIED;
+    }
+out:
+    sl_analysis_free(an);
+    sl_sweep_free(sweep);
+    sl_backends_shutdown();
+    free(ctx.samples);
+    json_decref(jobj);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("scalelab-engine %s\n", SL_VERSION);
+        return 0;
+    }
+    int json = 0;
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    /* The other commands take --json anywhere. */
+    int n = 0;
+    char **rest = calloc((size_t)argc, sizeof *rest);
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else
+            rest[n++] = argv[i];
+    }
+    int rc;
+    if (strcmp(cmd, "list") == 0 || strcmp(cmd, "info") == 0) {
+        rc = n ? usage_error("unexpected argument '%s'", rest[0])
+               : strcmp(cmd, "list") == 0 ? cmd_list(json) : cmd_info(json);
+    } else if (strcmp(cmd, "calibrate") == 0) {
+        rc = cmd_calibrate(n, rest, json);
+    } else {
+        rc = usage_error("unknown command '%s'", cmd);
+    }
+    free(rest);
+    return rc;
+}
