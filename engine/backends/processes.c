@@ -138,6 +138,11 @@ static int processes_run(const struct sl_exec *x, struct sl_timing *timing)
         if (p == 0) {
             unsigned id = forked;
             struct sl_worker_rec rec;
+            /* A crashing worker must die of its signal, not run a handler it inherited
+             * (a test framework's, say) that might never return. */
+            static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+            for (size_t k = 0; k < sizeof fatal / sizeof fatal[0]; k++)
+                signal(fatal[k], SIG_DFL);
             close(fds[id][0]);
             sl_affinity_apply(x->affinity, id, n);
             sl_work_static(x, id, barrier_wait, bar, &rec);
@@ -159,9 +164,12 @@ static int processes_run(const struct sl_exec *x, struct sl_timing *timing)
         }
         close(fds[i][0]);
     }
-    if (rc == 0)
+    if (rc == 0) {
         sl_timing_collect(x, t0, recs, timing);
-    pthread_barrier_destroy(bar);
+        /* Only then: glibc's destroy waits for every waiter to leave, and a killed worker
+         * never does. Unmapping alone is enough to free a barrier nobody uses any more. */
+        pthread_barrier_destroy(bar);
+    }
 out:
     if (bar)
         munmap(bar, sizeof *bar);

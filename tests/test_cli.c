@@ -1,0 +1,199 @@
+/* test_cli.c — scalelab-engine as a user and the server meet it: exit codes, one-line
+ * errors on stderr, and the JSON-lines protocol (header, measurements, summary).
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+struct result {
+    int status;     /* exit status */
+    char *out, *err; /* captured output, caller frees */
+};
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = calloc(1, (size_t)n + 1);
+    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return s;
+}
+
+/* Run the engine with args (a shell-quoted string we write ourselves) and stdin text. */
+static struct result engine(const char *args, const char *input)
+{
+    const char *bin = getenv("SCALELAB_ENGINE");
+    char dir[] = "/tmp/sl-cli-XXXXXX", cmd[4096], out[64], err[64], in[64];
+    struct result r;
+    cr_assert_not_null(bin, "SCALELAB_ENGINE names the engine binary (make test sets it)");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(err, sizeof err, "%s/err", dir);
+    snprintf(in, sizeof in, "%s/in", dir);
+    FILE *f = fopen(in, "w");
+    fputs(input ? input : "", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s' %s <%s >%s 2>%s", bin, args, in, out, err);
+    int st = system(cmd);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    remove(out);
+    remove(err);
+    remove(in);
+    remove(dir);
+    return r;
+}
+
+static void result_free(struct result *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* stderr is exactly one line. */
+static void assert_one_line(const char *s, const char *what)
+{
+    size_t n = strlen(s);
+    cr_assert_gt(n, 0, "%s: an error message", what);
+    cr_assert_eq(s[n - 1], '\n', "%s: ends with a newline", what);
+    cr_assert_null(memchr(s, '\n', n - 1), "%s: one line only, got: %s", what, s);
+}
+
+Test(cli, bad_arguments_exit_2_with_one_line)
+{
+    static const struct {
+        const char *args, *expect;
+    } bad[] = {
+        {"run nosuch", "not known"},
+        {"run pi --set samples=abc", "not a number"},
+        {"run pi --set samples=0", "out of range"},
+        {"run pi --set nope=3", "not a parameter"},
+        {"run pi --cores 64", "oversubscribe"},
+        {"run pi --cores 1,x", "not a number"},
+        {"run pi --backends serial,gpu", "not known"},
+        {"run pi --repeats 0", "repeats"},
+        {"run pi --scaling sideways", "scaling"},
+        {"run pi --bogus", "unknown"},
+        {"run", "which workload"},
+        {"run pi extra", "unexpected"},
+        {"frobnicate", "unknown command"},
+        {"list extra", "unexpected"},
+        {"run --job - pi", "--job"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct result r = engine(bad[i].args, NULL);
+        cr_assert_eq(r.status, 2, "'%s' exits 2, got %d (%s)", bad[i].args, r.status, r.err);
+        assert_one_line(r.err, bad[i].args);
+        cr_assert_not_null(strstr(r.err, bad[i].expect), "'%s' says '%s': %s", bad[i].args,
+                           bad[i].expect, r.err);
+        cr_assert_eq(r.out[0], '\0', "'%s' prints nothing on stdout", bad[i].args);
+        result_free(&r);
+    }
+}
+
+Test(cli, json_lines_protocol, .timeout = 60)
+{
+    struct result r = engine("run pi --set samples=1e5 --backends serial,threads --cores 1,2 "
+                             "--repeats 2 --warmup 1 --json",
+                             NULL);
+    cr_assert_eq(r.status, 0, "exit 0: %s", r.err);
+    char *save = NULL;
+    int n = 0, measurements = 0, header = 0, summary = 0;
+    for (char *line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+        json_error_t e;
+        json_t *o = json_loads(line, 0, &e);
+        cr_assert_not_null(o, "line %d is JSON: %s", n, e.text);
+        const char *type = json_string_value(json_object_get(o, "type"));
+        cr_assert_not_null(type, "line %d has a type", n);
+        if (strcmp(type, "header") == 0) {
+            cr_assert_eq(n, 0, "header comes first");
+            header++;
+            cr_assert(json_is_object(json_object_get(o, "host")));
+            json_t *job = json_object_get(o, "job");
+            cr_assert_str_eq(json_string_value(json_object_get(job, "workload")), "pi");
+            cr_assert_eq(json_integer_value(json_object_get(json_object_get(o, "plan"),
+                                                            "timed_runs")),
+                         6);
+        } else if (strcmp(type, "measurement") == 0) {
+            measurements++;
+            cr_assert(json_is_true(json_object_get(o, "verified")));
+            cr_assert_gt(json_integer_value(json_object_get(o, "wall_ns")), 0);
+            json_t *busy = json_object_get(o, "busy_ns");
+            cr_assert_eq(json_array_size(busy),
+                         (size_t)json_integer_value(json_object_get(o, "cores")));
+        } else if (strcmp(type, "summary") == 0) {
+            summary++;
+            json_t *a = json_object_get(o, "analysis");
+            cr_assert_eq(json_array_size(json_object_get(a, "points")), 3);
+            cr_assert_eq(json_array_size(json_object_get(a, "backends")), 2);
+        }
+        json_decref(o);
+    }
+    cr_assert_eq(header, 1);
+    cr_assert_eq(measurements, 6, "serial x1, threads x1 and x2, 2 repeats each");
+    cr_assert_eq(summary, 1);
+    result_free(&r);
+}
+
+Test(cli, job_from_stdin_and_human_table, .timeout = 60)
+{
+    struct result r = engine("run --job - --no-progress",
+                             "{\"workload\":\"paths\",\"params\":{\"m\":50,\"n\":40},"
+                             "\"backends\":[\"serial\",\"openmp\"],\"cores\":[1,2],"
+                             "\"repeats\":2,\"warmup\":0}");
+    cr_assert_eq(r.status, 0, "exit 0: %s", r.err);
+    cr_assert_not_null(strstr(r.out, "Unique grid paths"), "names the workload");
+    cr_assert_not_null(strstr(r.out, "openmp"), "table lists openmp");
+    cr_assert_not_null(strstr(r.out, "2/2"), "verified counts shown");
+    result_free(&r);
+
+    r = engine("run --job -", "{\"workload\": ");
+    cr_assert_eq(r.status, 2, "malformed job JSON exits 2");
+    assert_one_line(r.err, "malformed job");
+    result_free(&r);
+}
+
+Test(cli, list_json_describes_workloads_and_backends)
+{
+    struct result r = engine("list --json", NULL);
+    cr_assert_eq(r.status, 0);
+    json_error_t e;
+    json_t *o = json_loads(r.out, 0, &e);
+    cr_assert_not_null(o, "list --json is JSON: %s", e.text);
+    json_t *w = json_object_get(o, "workloads"), *b = json_object_get(o, "backends");
+    cr_assert_eq(json_array_size(w), 6);
+    cr_assert_geq(json_array_size(b), 6);
+    size_t i;
+    json_t *v;
+    json_array_foreach(b, i, v) {
+        cr_assert(json_is_boolean(json_object_get(v, "available")));
+        if (json_is_false(json_object_get(v, "available")))
+            cr_assert(json_is_string(json_object_get(v, "reason")), "unavailable says why");
+    }
+    json_array_foreach(w, i, v) {
+        cr_assert_gt(json_array_size(json_object_get(v, "params")), 0);
+        cr_assert(json_is_string(json_object_get(v, "lesson")));
+    }
+    json_decref(o);
+    result_free(&r);
+}
+
+Test(cli, help_and_version)
+{
+    struct result r = engine("--help", NULL);
+    cr_assert_eq(r.status, 0);
+    cr_assert_not_null(strstr(r.out, "run WORKLOAD"));
+    result_free(&r);
+    r = engine("--version", NULL);
+    cr_assert_eq(r.status, 0);
+    cr_assert_not_null(strstr(r.out, "scalelab-engine"));
+    result_free(&r);
+}
