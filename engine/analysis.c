@@ -102,10 +102,15 @@ static void compare(struct sl_analysis *a, const struct sl_calib *calib)
         const struct sl_apoint *ser = find_point(a, "serial", 1, p->size);
         const struct sl_apoint *self1 = one_core_point(a, p->backend, p->size, a->weak);
         p->speedup = ser ? ser->wall.median / t : NAN;
+        /* Weak scaling compares p cores on p times the work with 1 core on the base size;
+         * a one-core point at another size has no such partner. */
+        if (a->weak && self1 && p->cores == 1 && self1->size != p->size)
+            self1 = NULL;
         p->speedup_self = self1 ? (a->weak ? cores : 1.0) * self1->wall.median / t : NAN;
         p->efficiency = p->speedup_self / cores;
         p->efficiency_serial = p->speedup / cores;
-        p->karp_flatt = sl_stats_karp_flatt(p->speedup_self, cores);
+        /* Karp-Flatt is a strong-scaling measure (fixed work); weak scaling has Gustafson. */
+        p->karp_flatt = a->weak ? NAN : sl_stats_karp_flatt(p->speedup_self, cores);
         p->bw_fraction = p->flops_fraction = NAN;
         if (calib && p->gbs > 0) {
             double peak = p->cores > 1 ? calib->read_gbs_all : calib->read_gbs_1;

@@ -192,12 +192,13 @@ static int parse_cores(const json_t *o, const struct sl_job_limits *lim, struct 
                        char *err, size_t errlen)
 {
     const json_t *list = json_object_get(o, "cores");
-    unsigned cap = job->oversubscribe ? SL_MAX_WORKERS : lim->max_cores;
+    unsigned host = lim->max_cores ? lim->max_cores : 1;
+    unsigned cap = job->oversubscribe ? SL_MAX_WORKERS : host;
     if (!list) { /* default: 1, 2, 4, ... up to the host's cores, and the count itself */
-        for (unsigned c = 1; c <= lim->max_cores && job->ncores < SL_MAX_CORE_COUNTS; c *= 2)
+        for (unsigned c = 1; c <= host && job->ncores < SL_MAX_CORE_COUNTS; c *= 2)
             job->cores[job->ncores++] = c;
-        if (job->cores[job->ncores - 1] != lim->max_cores && job->ncores < SL_MAX_CORE_COUNTS)
-            job->cores[job->ncores++] = lim->max_cores;
+        if (job->cores[job->ncores - 1] != host && job->ncores < SL_MAX_CORE_COUNTS)
+            job->cores[job->ncores++] = host;
         return 0;
     }
     if (!json_is_array(list) || json_array_size(list) == 0)
@@ -215,7 +216,7 @@ static int parse_cores(const json_t *o, const struct sl_job_limits *lim, struct 
             FAIL(SL_ELIMIT,
                  "cores[%zu] = %g exceeds this host's %u usable CPUs; set \"oversubscribe\": true "
                  "(--oversubscribe) to run more workers than cores",
-                 i, d, lim->max_cores);
+                 i, d, host);
         for (unsigned k = 0; k < job->ncores; k++)
             if (job->cores[k] == (unsigned)d)
                 FAIL(SL_EINVAL, "cores lists %g twice", d);

@@ -358,7 +358,7 @@ static void print_table(const struct sl_job *job, const struct sl_analysis *a, c
                 printf(", best at %.1f cores (speedup %.2f)\n", b->fit.best_p,
                        b->fit.best_speedup);
             else
-                printf(", no optimum: more cores keep helping (limit %.3g x)\n",
+                printf(", no optimum in sight: speedup tends to %.3g x as cores grow\n",
                        b->fit.best_speedup);
         } else if (job->weak && isfinite(b->gustafson)) {
             printf("%-10s weak scaling: Gustafson serial fraction %.1f%%\n", b->backend,

@@ -1,0 +1,270 @@
+/* bench_engine.c — `make bench`: the engine's speed goals, each printed next to its target.
+ *
+ * Every figure comes from a real sweep through the same library the CLI uses (job, sweep,
+ * analysis), measured in this one process run, so ratios (efficiency, fraction of the
+ * calibrated bandwidth) compare numbers taken minutes apart on the same machine. The
+ * machine is shared: figures are medians of interleaved repetitions, and a miss is printed,
+ * not hidden; the exit status is 0 either way (a benchmark is not a test).
+ * Python figures for comparison are from ../shared/reference/perf-anchors-2026-11-21.md.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "calibrate.h"
+#include "job.h"
+#include "sweep.h"
+
+struct collected {
+    struct sl_sample *s;
+    size_t n, cap;
+    double overhead_ns[4096]; /* per run: wall - busiest kernel */
+    double wall_ns[4096];
+    char backend[4096][SL_NAME_MAX];
+    unsigned cores[4096];
+    unsigned unverified;
+};
+
+static int collect(void *ctx, const struct sl_measurement *m)
+{
+    struct collected *c = ctx;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 128;
+        c->s = realloc(c->s, c->cap * sizeof *c->s);
+        if (!c->s)
+            return 1;
+    }
+    double bmax = 0, bsum = 0;
+    for (unsigned i = 0; i < m->cores; i++) {
+        bmax = fmax(bmax, (double)m->busy_ns[i]);
+        bsum += (double)m->busy_ns[i];
+    }
+    struct sl_sample *s = &c->s[c->n];
+    memset(s, 0, sizeof *s);
+    snprintf(s->backend, sizeof s->backend, "%s", m->backend);
+    s->cores = m->cores;
+    s->size = m->size;
+    s->wall_s = (double)m->wall_ns * 1e-9;
+    s->cpu_s = (double)(m->user_ns + m->sys_ns) * 1e-9;
+    s->busy_max_s = bmax * 1e-9;
+    s->busy_mean_s = bsum / m->cores * 1e-9;
+    s->overhead_s = (double)m->overhead_ns * 1e-9;
+    s->verified = m->verified;
+    s->work = (double)m->shape.work;
+    s->bytes = m->shape.bytes;
+    s->flops = m->shape.flops;
+    if (c->n < 4096) {
+        c->overhead_ns[c->n] = (double)m->overhead_ns;
+        c->wall_ns[c->n] = (double)m->wall_ns;
+        snprintf(c->backend[c->n], SL_NAME_MAX, "%s", m->backend);
+        c->cores[c->n] = m->cores;
+    }
+    c->unverified += !m->verified;
+    c->n++;
+    return 0;
+}
+
+/* Run a job given as JSON; returns its analysis (caller frees) and fills *c. */
+static struct sl_analysis *run_job(const char *text, const struct sl_calib *calib,
+                                   struct collected *c, double *elapsed_s)
+{
+    json_error_t e;
+    json_t *o = json_loads(text, 0, &e);
+    struct sl_job job;
+    struct sl_job_limits lim;
+    char err[512];
+    sl_job_limits_default(&lim);
+    if (!o || sl_job_from_json(o, &lim, &job, err, sizeof err) != 0) {
+        fprintf(stderr, "bench: bad job %s: %s\n", text, o ? err : e.text);
+        exit(1);
+    }
+    json_decref(o);
+    struct sl_sweep *s = sl_sweep_new(&job);
+    memset(c, 0, sizeof *c);
+    uint64_t t0 = sl_now_ns();
+    if (!s || sl_sweep_run(s, collect, NULL, c, err, sizeof err) != 0) {
+        fprintf(stderr, "bench: sweep failed: %s\n", err);
+        exit(1);
+    }
+    *elapsed_s = (double)(sl_now_ns() - t0) * 1e-9;
+    sl_sweep_free(s);
+    if (c->unverified)
+        fprintf(stderr, "bench: %u runs failed verification\n", c->unverified);
+    return sl_analysis_new(c->s, c->n, job.weak, calib);
+}
+
+static const struct sl_apoint *point(const struct sl_analysis *a, const char *be, unsigned cores)
+{
+    for (size_t i = 0; i < a->npoints; i++)
+        if (a->points[i].cores == cores && strcmp(a->points[i].backend, be) == 0)
+            return &a->points[i];
+    return NULL;
+}
+
+static unsigned met, total;
+
+/* One line: what, figure, target (higher is better unless lower != 0). A NaN target makes
+ * an informational line that no target is counted for. */
+static void report(const char *what, double figure, const char *unit, double target, int lower,
+                   const char *note)
+{
+    if (isnan(target)) {
+        printf("%-44s %12.4g %-9s %-27s %s\n", what, figure, unit, "(figure only)",
+               note ? note : "");
+        return;
+    }
+    int ok = lower ? figure <= target : figure >= target;
+    met += ok;
+    total++;
+    printf("%-44s %12.4g %-9s target %s %-10.4g %-4s %s\n", what, figure, unit, lower ? "<=" : ">=",
+           target, ok ? "ok" : "MISS", note ? note : "");
+}
+
+static double median_where(const struct collected *c, const double *v, const char *be,
+                           unsigned cores)
+{
+    double *x = malloc(c->n * sizeof *x);
+    size_t k = 0;
+    struct sl_summary s;
+    for (size_t i = 0; i < c->n && i < 4096; i++)
+        if (c->cores[i] == cores && strcmp(c->backend[i], be) == 0)
+            x[k++] = v[i];
+    double m = sl_stats_summarize(x, k, &s, NULL) == 0 ? s.median : NAN;
+    free(x);
+    return m;
+}
+
+int main(int argc, char **argv)
+{
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    const char *reps = quick ? "3" : "7";
+    char job[1024], note[160];
+    struct collected *c = calloc(1, sizeof *c);
+    struct sl_calib calib;
+    double elapsed;
+    unsigned cores = sl_cpus_allowed() >= 2 ? 2 : 1;
+
+    printf("scalelab engine benchmarks (%s; %u CPUs; medians of interleaved repeats)\n\n",
+           quick ? "quick" : "full", sl_cpus_allowed());
+    if (sl_calibrate_run(&calib, cores, 0, NULL) != 0) {
+        fprintf(stderr, "bench: calibration failed\n");
+        return 1;
+    }
+    printf("calibration: read %.1f GB/s (1 core) %.1f GB/s (%u), peak FMA %.1f GFLOP/s/core\n\n",
+           calib.read_gbs_1, calib.read_gbs_all, calib.threads, calib.gflops_1);
+
+    /* 1. pi: simd on one core, and the parallel backends' efficiency at 2 cores. */
+    snprintf(job, sizeof job,
+             "{\"workload\":\"pi\",\"params\":{\"samples\":%s},\"backends\":[\"serial\",\"simd\","
+             "\"threads\",\"openmp\",\"pool\",\"processes\"],\"cores\":[1,%u],\"repeats\":%s,"
+             "\"warmup\":1}",
+             quick ? "5e8" : "2e9", cores, reps);
+    struct sl_analysis *a = run_job(job, &calib, c, &elapsed);
+    const struct sl_apoint *p = point(a, "simd", 1);
+    snprintf(note, sizeof note, "(%.0fx Numba @njit's 1.71e8, %.0fx pure Python's 4.75e6)",
+             p->rate / 1.71e8, p->rate / 4.75e6);
+    report("pi simd 1 core, samples/s", p->rate, "/s", 5e9, 0, note);
+    printf("%-44s %12.4g %-9s aim    >= 7.5e9\n", "", p->rate, "/s");
+    p = point(a, "serial", 1);
+    report("pi serial (scalar) 1 core, samples/s", p->rate, "/s", NAN, 0,
+           "(reference: naive scalar C 3.1e8)");
+    const char *par[] = {"threads", "openmp", "pool", "processes"};
+    for (int i = 0; i < 4 && cores > 1; i++) {
+        char what[64];
+        p = point(a, par[i], cores);
+        snprintf(what, sizeof what, "pi %s %u cores, parallel efficiency", par[i], cores);
+        if (i < 3)
+            report(what, p->efficiency, "", 0.95, 0, NULL);
+        else
+            report(what, p->efficiency, "", NAN, 0, "(no target: fork per run)");
+    }
+    sl_analysis_free(a);
+    free(c->s);
+
+    /* 2. matmul: compute-bound scaling. */
+    snprintf(job, sizeof job,
+             "{\"workload\":\"matmul\",\"params\":{\"n\":%s},\"backends\":[\"simd\",\"threads\","
+             "\"openmp\",\"pool\"],\"cores\":[1,%u],\"repeats\":%s,\"warmup\":1}",
+             quick ? "768" : "1536", cores, reps);
+    a = run_job(job, &calib, c, &elapsed);
+    for (int i = 0; i < 3 && cores > 1; i++) {
+        char what[64];
+        p = point(a, par[i], cores);
+        snprintf(what, sizeof what, "matmul %s %u cores, parallel efficiency", par[i], cores);
+        report(what, p->efficiency, "", 0.95, 0, NULL);
+    }
+    p = point(a, "simd", 1);
+    snprintf(note, sizeof note, "(%.0f%% of calibrated peak FMA)", 100 * p->flops_fraction);
+    report("matmul simd 1 core, GFLOP/s", p->gflops, "GFLOP/s", NAN, 0, note);
+    sl_analysis_free(a);
+    free(c->s);
+
+    /* 3. sumsq: memory-bound, against the calibrated read bandwidth. */
+    snprintf(job, sizeof job,
+             "{\"workload\":\"sumsq\",\"params\":{\"n\":%s},\"backends\":[\"serial\",\"simd\","
+             "\"openmp\"],\"cores\":[1,%u],\"repeats\":%s,\"warmup\":1}",
+             quick ? "5e7" : "1e8", cores, reps);
+    a = run_job(job, &calib, c, &elapsed);
+    p = point(a, "openmp", cores);
+    snprintf(note, sizeof note, "(%.1f GB/s of %.1f; numpy einsum 25.3, np.dot 14.2 GB/s)",
+             p->gbs, calib.read_gbs_all);
+    report("sumsq openmp, fraction of read bandwidth", p->gbs / calib.read_gbs_all, "", 0.85, 0,
+           note);
+    p = point(a, "simd", 1);
+    snprintf(note, sizeof note, "(%.1f GB/s of %.1f on 1 core)", p->gbs, calib.read_gbs_1);
+    report("sumsq simd 1 core, fraction of 1-core read", p->gbs / calib.read_gbs_1, "", NAN, 0,
+           note);
+    sl_analysis_free(a);
+    free(c->s);
+
+    /* 4. euler: one trajectory, a dependency chain. */
+    snprintf(job, sizeof job,
+             "{\"workload\":\"euler\",\"params\":{\"trajectories\":1,\"steps\":%s},"
+             "\"backends\":[\"serial\",\"simd\",\"openmp\"],\"cores\":[1,%u],\"repeats\":%s,"
+             "\"warmup\":1}",
+             quick ? "2e8" : "5e8", cores, reps);
+    a = run_job(job, &calib, c, &elapsed);
+    p = point(a, "serial", 1);
+    snprintf(note, sizeof note, "(Numba @njit 6.3e8, pure Python 2.2e7)");
+    report("euler 1 trajectory serial, steps/s", p->rate, "/s", 6e8, 0, note);
+    p = point(a, "openmp", cores);
+    snprintf(note, sizeof note, "(a chain: ~1 expected, no backend can split it)");
+    report("euler 1 trajectory openmp, speedup vs serial", p->speedup, "x", 1.1, 1, note);
+    sl_analysis_free(a);
+    free(c->s);
+
+    /* 5. the engine's own overhead per measurement, on a tiny kernel. */
+    snprintf(job, sizeof job,
+             "{\"workload\":\"pi\",\"params\":{\"samples\":1000},\"backends\":[\"serial\","
+             "\"threads\",\"openmp\",\"pool\",\"processes\"],\"cores\":[%u],\"repeats\":%s,"
+             "\"warmup\":0}",
+             cores, quick ? "20" : "50");
+    a = run_job(job, &calib, c, &elapsed);
+    const char *ov[] = {"threads", "openmp", "pool", "processes"};
+    for (int i = 0; i < 4; i++) {
+        char what[80];
+        double med = median_where(c, c->overhead_ns, ov[i], cores);
+        snprintf(what, sizeof what, "overhead per run, %s x%u (wall - kernel)", ov[i], cores);
+        if (i < 2)
+            report(what, med * 1e-6, "ms", 1.0, 1, NULL);
+        else
+            report(what, med * 1e-6, "ms", NAN, 1,
+                   i == 3 ? "(reported: fork + wait per run)" : "(reported)");
+    }
+    /* Everything the sweep does around a run (rusage, verify, callbacks), per run. */
+    double wall_sum = 0;
+    for (size_t i = 0; i < c->n; i++)
+        wall_sum += c->wall_ns[i];
+    report("sweep bookkeeping per run (outside run())",
+           (elapsed * 1e9 - wall_sum) / (double)c->n * 1e-6, "ms", 1.0, 1,
+           "(rusage, prepare, verify, callbacks)");
+    sl_analysis_free(a);
+    free(c->s);
+
+    sl_backends_shutdown();
+    printf("\ntargets met: %u of %u\n", met, total);
+    free(c);
+    return 0;
+}
