@@ -327,6 +327,15 @@ static json_t *read_job(const char *path)
     return o;
 }
 
+/* A figure, or "-" where there is none (no serial baseline, no 1-core run). */
+static void fmt_or_dash(char *buf, size_t len, const char *fmt, double v)
+{
+    if (isfinite(v))
+        snprintf(buf, len, fmt, v);
+    else
+        snprintf(buf, len, "-");
+}
+
 static void print_table(const struct sl_job *job, const struct sl_analysis *a, const char *unit)
 {
     printf("\n%-10s %5s %12s %25s %8s %8s %6s %16s %8s\n", "backend", "cores", "median",
@@ -339,8 +348,12 @@ static void print_table(const struct sl_job *job, const struct sl_analysis *a, c
         snprintf(med, sizeof med, "%.4g %s", p->wall.median * scale, u);
         snprintf(ci, sizeof ci, "[%.4g, %.4g]", p->wall.ci_lo * scale, p->wall.ci_hi * scale);
         snprintf(rate, sizeof rate, "%.3g %s", p->rate, unit ? unit : "");
-        printf("%-10s %5u %12s %25s %8.3g %8.3g %6.2f %16s %5u/%u\n", p->backend, p->cores, med,
-               ci, p->speedup, p->speedup_self, p->efficiency, rate, p->verified, p->n);
+        char sp[16], self[16], eff[16];
+        fmt_or_dash(sp, sizeof sp, "%.3g", p->speedup);
+        fmt_or_dash(self, sizeof self, "%.3g", p->speedup_self);
+        fmt_or_dash(eff, sizeof eff, "%.2f", p->efficiency);
+        printf("%-10s %5u %12s %25s %8s %8s %6s %16s %5u/%u\n", p->backend, p->cores, med, ci, sp,
+               self, eff, rate, p->verified, p->n);
     }
     for (size_t i = 0; i < a->npoints; i++) {
         const struct sl_apoint *p = &a->points[i];
