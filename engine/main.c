@@ -338,8 +338,9 @@ static void fmt_or_dash(char *buf, size_t len, const char *fmt, double v)
 
 static void print_table(const struct sl_job *job, const struct sl_analysis *a, const char *unit)
 {
-    printf("\n%-10s %5s %12s %25s %8s %8s %6s %16s %8s\n", "backend", "cores", "median",
-           "95% CI of median", "speedup", "vs 1core", "eff", "rate (/s)", "verified");
+    printf("\n%-10s %5s %9s %12s %25s %8s %8s %6s %16s %8s\n", "backend", "cores",
+           job->wl->params[job->wl->weak_param].name, "median", "95% CI of median", "speedup",
+           "vs 1core", "eff", "rate (/s)", "verified");
     for (size_t i = 0; i < a->npoints; i++) {
         const struct sl_apoint *p = &a->points[i];
         char med[32], ci[48], rate[32];
@@ -352,8 +353,8 @@ static void print_table(const struct sl_job *job, const struct sl_analysis *a, c
         fmt_or_dash(sp, sizeof sp, "%.3g", p->speedup);
         fmt_or_dash(self, sizeof self, "%.3g", p->speedup_self);
         fmt_or_dash(eff, sizeof eff, "%.2f", p->efficiency);
-        printf("%-10s %5u %12s %25s %8s %8s %6s %16s %5u/%u\n", p->backend, p->cores, med, ci, sp,
-               self, eff, rate, p->verified, p->n);
+        printf("%-10s %5u %9.4g %12s %25s %8s %8s %6s %16s %5u/%u\n", p->backend, p->cores,
+               p->size, med, ci, sp, self, eff, rate, p->verified, p->n);
     }
     for (size_t i = 0; i < a->npoints; i++) {
         const struct sl_apoint *p = &a->points[i];
