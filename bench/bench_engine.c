@@ -18,13 +18,9 @@
 #include "sweep.h"
 
 struct collected {
-    struct sl_sample *s;
+    struct sl_sample *s;   /* every timed run */
     size_t n, cap;
-    double overhead_ns[4096]; /* per run: wall - busiest kernel */
-    double wall_ns[4096];
-    char backend[4096][SL_NAME_MAX];
-    unsigned cores[4096];
-    unsigned unverified;
+    unsigned unverified;   /* runs that failed verification */
 };
 
 static int collect(void *ctx, const struct sl_measurement *m)
@@ -36,33 +32,8 @@ static int collect(void *ctx, const struct sl_measurement *m)
         if (!c->s)
             return 1;
     }
-    double bmax = 0, bsum = 0;
-    for (unsigned i = 0; i < m->cores; i++) {
-        bmax = fmax(bmax, (double)m->busy_ns[i]);
-        bsum += (double)m->busy_ns[i];
-    }
-    struct sl_sample *s = &c->s[c->n];
-    memset(s, 0, sizeof *s);
-    snprintf(s->backend, sizeof s->backend, "%s", m->backend);
-    s->cores = m->cores;
-    s->size = m->size;
-    s->wall_s = (double)m->wall_ns * 1e-9;
-    s->cpu_s = (double)(m->user_ns + m->sys_ns) * 1e-9;
-    s->busy_max_s = bmax * 1e-9;
-    s->busy_mean_s = bsum / m->cores * 1e-9;
-    s->overhead_s = (double)m->overhead_ns * 1e-9;
-    s->verified = m->verified;
-    s->work = (double)m->shape.work;
-    s->bytes = m->shape.bytes;
-    s->flops = m->shape.flops;
-    if (c->n < 4096) {
-        c->overhead_ns[c->n] = (double)m->overhead_ns;
-        c->wall_ns[c->n] = (double)m->wall_ns;
-        snprintf(c->backend[c->n], SL_NAME_MAX, "%s", m->backend);
-        c->cores[c->n] = m->cores;
-    }
+    sl_measurement_to_sample(m, &c->s[c->n++]);
     c->unverified += !m->verified;
-    c->n++;
     return 0;
 }
 
@@ -122,15 +93,15 @@ static void report(const char *what, double figure, const char *unit, double tar
            target, ok ? "ok" : "MISS", note ? note : "");
 }
 
-static double median_where(const struct collected *c, const double *v, const char *be,
-                           unsigned cores)
+/* Median overhead (s) of a backend's runs at `cores`. */
+static double median_overhead(const struct collected *c, const char *be, unsigned cores)
 {
     double *x = malloc(c->n * sizeof *x);
     size_t k = 0;
     struct sl_summary s;
-    for (size_t i = 0; i < c->n && i < 4096; i++)
-        if (c->cores[i] == cores && strcmp(c->backend[i], be) == 0)
-            x[k++] = v[i];
+    for (size_t i = 0; i < c->n; i++)
+        if (c->s[i].cores == cores && strcmp(c->s[i].backend, be) == 0)
+            x[k++] = c->s[i].overhead_s;
     double m = sl_stats_summarize(x, k, &s, NULL) == 0 ? s.median : NAN;
     free(x);
     return m;
@@ -252,20 +223,20 @@ int main(int argc, char **argv)
     const char *ov[] = {"threads", "openmp", "pool", "processes"};
     for (int i = 0; i < 4; i++) {
         char what[80];
-        double med = median_where(c, c->overhead_ns, ov[i], cores);
+        double med = median_overhead(c, ov[i], cores);
         snprintf(what, sizeof what, "overhead per run, %s x%u (wall - kernel)", ov[i], cores);
         if (i < 2)
-            report(what, med * 1e-6, "ms", 1.0, 1, NULL);
+            report(what, med * 1e3, "ms", 1.0, 1, NULL);
         else
-            report(what, med * 1e-6, "ms", NAN, 1,
+            report(what, med * 1e3, "ms", NAN, 1,
                    i == 3 ? "(reported: fork + wait per run)" : "(reported)");
     }
     /* Everything the sweep does around a run (rusage, verify, callbacks), per run. */
     double wall_sum = 0;
     for (size_t i = 0; i < c->n; i++)
-        wall_sum += c->wall_ns[i];
+        wall_sum += c->s[i].wall_s;
     report("sweep bookkeeping per run (outside run())",
-           (elapsed * 1e9 - wall_sum) / (double)c->n * 1e-6, "ms", 1.0, 1,
+           (elapsed - wall_sum) / (double)c->n * 1e3, "ms", 1.0, 1,
            "(rusage, prepare, verify, callbacks)");
     sl_analysis_free(a);
     free(c->s);

@@ -53,22 +53,25 @@ static int name_index(const char *const *names, const char *s)
     return -1;
 }
 
+/* Append name to a comma-separated list in buf. */
+static void append_name(char *buf, size_t len, const char *name)
+{
+    size_t used = strlen(buf);
+    snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
+}
+
 static void join_names(const char *const *names, char *buf, size_t len)
 {
     buf[0] = '\0';
-    for (int i = 0; names[i]; i++) {
-        size_t used = strlen(buf);
-        snprintf(buf + used, len - used, "%s%s", i ? ", " : "", names[i]);
-    }
+    for (int i = 0; names[i]; i++)
+        append_name(buf, len, names[i]);
 }
 
 static void workload_names(char *buf, size_t len)
 {
     buf[0] = '\0';
-    for (const struct sl_workload *const *w = sl_workloads; *w; w++) {
-        size_t used = strlen(buf);
-        snprintf(buf + used, len - used, "%s%s", used ? ", " : "", (*w)->name);
-    }
+    for (const struct sl_workload *const *w = sl_workloads; *w; w++)
+        append_name(buf, len, (*w)->name);
 }
 
 static int parse_enum(const json_t *o, const char *key, const char *const *names, int *out,
@@ -128,11 +131,8 @@ static int parse_params(const json_t *o, struct sl_job *job, char *err, size_t e
         int i = sl_workload_param_index(wl, key);
         if (i < 0) {
             char list[160] = "";
-            for (unsigned k = 0; k < wl->nparams; k++) {
-                size_t used = strlen(list);
-                snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "",
-                         wl->params[k].name);
-            }
+            for (unsigned k = 0; k < wl->nparams; k++)
+                append_name(list, sizeof list, wl->params[k].name);
             FAIL(SL_ENOENT, "params.%s is not a parameter of %s; its parameters are: %s", key,
                  wl->name, list);
         }
@@ -151,10 +151,8 @@ static int parse_backends(const json_t *o, struct sl_job *job, char *err, size_t
 {
     const json_t *list = json_object_get(o, "backends");
     char names[160] = "";
-    for (const struct sl_backend *const *b = sl_backends; *b; b++) {
-        size_t used = strlen(names);
-        snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", (*b)->name);
-    }
+    for (const struct sl_backend *const *b = sl_backends; *b; b++)
+        append_name(names, sizeof names, (*b)->name);
     if (!list) { /* default: every backend that can run here */
         for (const struct sl_backend *const *b = sl_backends; *b; b++) {
             char why[160];

@@ -265,31 +265,8 @@ static int on_measure(void *arg, const struct sl_measurement *m)
         c->samples = s;
         c->cap = cap;
     }
-    struct sl_sample *s = &c->samples[c->nsamples++];
-    double busy_max = 0, busy_sum = 0;
-    for (unsigned i = 0; i < m->cores; i++) {
-        busy_sum += (double)m->busy_ns[i];
-        busy_max = fmax(busy_max, (double)m->busy_ns[i]);
-    }
-    memset(s, 0, sizeof *s);
-    snprintf(s->backend, sizeof s->backend, "%s", m->backend);
-    s->cores = m->cores;
-    s->size = m->size;
-    s->wall_s = (double)m->wall_ns * 1e-9;
-    s->cpu_s = (double)(m->user_ns + m->sys_ns) * 1e-9;
-    s->spawn_s = (double)m->spawn_ns * 1e-9;
-    s->compute_s = (double)m->compute_ns * 1e-9;
-    s->combine_s = (double)m->combine_ns * 1e-9;
-    s->overhead_s = (double)m->overhead_ns * 1e-9;
-    s->busy_max_s = busy_max * 1e-9;
-    s->busy_mean_s = busy_sum / m->cores * 1e-9;
-    s->vcsw = (double)m->vcsw;
-    s->ivcsw = (double)m->ivcsw;
-    s->verified = m->verified;
+    sl_measurement_to_sample(m, &c->samples[c->nsamples++]);
     c->unit = m->shape.unit;
-    s->work = (double)m->shape.work;
-    s->bytes = m->shape.bytes;
-    s->flops = m->shape.flops;
     if (!m->verified && c->unverified++ == 0)
         snprintf(c->first_failure, sizeof c->first_failure, "%s on %u cores: %s", m->backend,
                  m->cores, m->message);

@@ -1,6 +1,7 @@
 /* sweep.c — run a job's points: set-up per size, warm-up, interleaved timed rounds. */
 #include "sweep.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,4 +353,31 @@ json_t *sl_measurement_to_json(const struct sl_measurement *m)
     json_object_set_new(o, "bytes", json_real(m->shape.bytes));
     json_object_set_new(o, "flops", json_real(m->shape.flops));
     return o;
+}
+
+void sl_measurement_to_sample(const struct sl_measurement *m, struct sl_sample *s)
+{
+    double busy_max = 0, busy_sum = 0;
+    for (unsigned i = 0; i < m->cores; i++) {
+        busy_sum += (double)m->busy_ns[i];
+        busy_max = fmax(busy_max, (double)m->busy_ns[i]);
+    }
+    memset(s, 0, sizeof *s);
+    snprintf(s->backend, sizeof s->backend, "%s", m->backend);
+    s->cores = m->cores;
+    s->size = m->size;
+    s->wall_s = (double)m->wall_ns * 1e-9;
+    s->cpu_s = (double)(m->user_ns + m->sys_ns) * 1e-9;
+    s->spawn_s = (double)m->spawn_ns * 1e-9;
+    s->compute_s = (double)m->compute_ns * 1e-9;
+    s->combine_s = (double)m->combine_ns * 1e-9;
+    s->overhead_s = (double)m->overhead_ns * 1e-9;
+    s->busy_max_s = busy_max * 1e-9;
+    s->busy_mean_s = busy_sum / m->cores * 1e-9;
+    s->vcsw = (double)m->vcsw;
+    s->ivcsw = (double)m->ivcsw;
+    s->verified = m->verified;
+    s->work = (double)m->shape.work;
+    s->bytes = m->shape.bytes;
+    s->flops = m->shape.flops;
 }

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "analysis.h"
 #include "job.h"
 
 struct sl_point {
@@ -71,6 +72,9 @@ typedef void (*sl_progress_fn)(void *ctx, unsigned done, unsigned total, const c
  * sentence in err (set-up failed, a backend failed to run). */
 int sl_sweep_run(struct sl_sweep *s, sl_measure_fn on_measure, sl_progress_fn on_progress,
                  void *ctx, char *err, size_t errlen);
+
+/* The analysis's view of a measurement (times in seconds, busy max and mean). */
+void sl_measurement_to_sample(const struct sl_measurement *m, struct sl_sample *s);
 
 /* A measurement as a JSON object (new reference), "type": "measurement". */
 json_t *sl_measurement_to_json(const struct sl_measurement *m);

@@ -55,7 +55,7 @@ void SL_KERNEL_FN(pi_kernel)(void *st, unsigned phase, uint64_t begin, uint64_t 
     /* Two independent streams of 8 lanes hide the multiply latency. */
     const __m512i m1 = _mm512_set1_epi64((long long)MIX1), m2 = _mm512_set1_epi64((long long)MIX2);
     const __m512i step = _mm512_set1_epi64((long long)(16 * GAMMA));
-    const __m512i lo32 = _mm512_set1_epi64(0xffffffffll), ones = _mm512_set1_epi64(-1);
+    const __m512i ones = _mm512_set1_epi64(-1);
     __m512i ctr0 = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
     __m512i ctr1 = _mm512_add_epi64(ctr0, _mm512_set1_epi64(8));
     const __m512i g = _mm512_set1_epi64((long long)GAMMA);
@@ -80,7 +80,6 @@ void SL_KERNEL_FN(pi_kernel)(void *st, unsigned phase, uint64_t begin, uint64_t 
         ctr0 = _mm512_add_epi64(ctr0, step);
         ctr1 = _mm512_add_epi64(ctr1, step);
     }
-    (void)lo32;
     i = begin + n16 * 16;
 #endif
     SL_SIMD(reduction(+ : hits))
