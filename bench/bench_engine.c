@@ -107,6 +107,43 @@ static double median_overhead(const struct collected *c, const char *be, unsigne
     return m;
 }
 
+/* Parallel efficiency T(1) / (p T(p)) from the runs of the same round paired up (each round
+ * runs every point once, so the k-th run of each point is from round k): a ratio of runs
+ * taken moments apart, so slow drift of a shared machine cancels. Median over rounds. */
+static double paired_efficiency(const struct collected *c, const char *be, unsigned p)
+{
+    double *t1 = malloc(c->n * sizeof *t1), *tp = malloc(c->n * sizeof *tp);
+    size_t n1 = 0, np = 0;
+    struct sl_summary s;
+    for (size_t i = 0; i < c->n; i++) {
+        if (strcmp(c->s[i].backend, be) != 0)
+            continue;
+        if (c->s[i].cores == 1)
+            t1[n1++] = c->s[i].wall_s;
+        else if (c->s[i].cores == p)
+            tp[np++] = c->s[i].wall_s;
+    }
+    size_t k = n1 < np ? n1 : np;
+    for (size_t i = 0; i < k; i++)
+        t1[i] = t1[i] / (p * tp[i]);
+    double m = sl_stats_summarize(t1, k, &s, NULL) == 0 ? s.median : NAN;
+    free(t1);
+    free(tp);
+    return m;
+}
+
+/* Report a backend's efficiency at p cores: paired (the figure) and ratio of medians. */
+static void report_efficiency(const char *workload, const struct collected *c,
+                              const struct sl_analysis *a, const char *be, unsigned p,
+                              double target)
+{
+    char what[80], note[96];
+    snprintf(what, sizeof what, "%s %s %u cores, parallel efficiency", workload, be, p);
+    snprintf(note, sizeof note, "(paired by round; ratio of medians %.3f)",
+             point(a, be, p)->efficiency);
+    report(what, paired_efficiency(c, be, p), "", target, 0, note);
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -142,15 +179,8 @@ int main(int argc, char **argv)
     report("pi serial (scalar) 1 core, samples/s", p->rate, "/s", NAN, 0,
            "(reference: naive scalar C 3.1e8)");
     const char *par[] = {"threads", "openmp", "pool", "processes"};
-    for (int i = 0; i < 4 && cores > 1; i++) {
-        char what[64];
-        p = point(a, par[i], cores);
-        snprintf(what, sizeof what, "pi %s %u cores, parallel efficiency", par[i], cores);
-        if (i < 3)
-            report(what, p->efficiency, "", 0.95, 0, NULL);
-        else
-            report(what, p->efficiency, "", NAN, 0, "(no target: fork per run)");
-    }
+    for (int i = 0; i < 4 && cores > 1; i++)
+        report_efficiency("pi", c, a, par[i], cores, i < 3 ? 0.95 : NAN);
     sl_analysis_free(a);
     free(c->s);
 
@@ -160,12 +190,8 @@ int main(int argc, char **argv)
              "\"openmp\",\"pool\"],\"cores\":[1,%u],\"repeats\":%s,\"warmup\":1}",
              quick ? "768" : "1536", cores, reps);
     a = run_job(job, &calib, c, &elapsed);
-    for (int i = 0; i < 3 && cores > 1; i++) {
-        char what[64];
-        p = point(a, par[i], cores);
-        snprintf(what, sizeof what, "matmul %s %u cores, parallel efficiency", par[i], cores);
-        report(what, p->efficiency, "", 0.95, 0, NULL);
-    }
+    for (int i = 0; i < 3 && cores > 1; i++)
+        report_efficiency("matmul", c, a, par[i], cores, 0.95);
     p = point(a, "simd", 1);
     snprintf(note, sizeof note, "(%.0f%% of calibrated peak FMA)", 100 * p->flops_fraction);
     report("matmul simd 1 core, GFLOP/s", p->gflops, "GFLOP/s", NAN, 0, note);
