@@ -333,11 +333,15 @@ static void print_table(const struct sl_job *job, const struct sl_analysis *a, c
         printf("%-10s %5u %9.4g %12s %25s %8s %8s %6s %16s %5u/%u\n", p->backend, p->cores,
                p->size, med, ci, sp, self, eff, rate, p->verified, p->n);
     }
+    /* Against this host's calibrated limits, where the workload comes near one (5%+). */
     for (size_t i = 0; i < a->npoints; i++) {
         const struct sl_apoint *p = &a->points[i];
-        if (p->gbs > 0 && isfinite(p->bw_fraction))
-            printf("%-10s %5u  %.1f GB/s = %.0f%% of this host's calibrated read bandwidth\n",
-                   p->backend, p->cores, p->gbs, 100 * p->bw_fraction);
+        if (p->bw_fraction >= 0.05)
+            printf("%-10s %5u  %.1f GB/s = %.0f%% of this host's read bandwidth\n", p->backend,
+                   p->cores, p->gbs, 100 * p->bw_fraction);
+        if (p->flops_fraction >= 0.05)
+            printf("%-10s %5u  %.1f GFLOP/s = %.0f%% of this host's peak FMA rate\n", p->backend,
+                   p->cores, p->gflops, 100 * p->flops_fraction);
     }
     printf("\n");
     for (size_t i = 0; i < a->nbackends; i++) {

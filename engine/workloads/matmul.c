@@ -1,8 +1,9 @@
 /* matmul.c — dense matrix product C = A x B: compute-bound, with caches to respect.
  *
  * An item is a row of C. The kernel walks blocks of k and j so that a block of B stays in
- * the L2 cache while the rows of its range stream past, and the innermost loop is a
- * multiply-add over contiguous j (vectorised in the vector pass).
+ * the L2 cache while the rows of its range stream past; within them, a 4 x 16 tile of C is
+ * held in registers for a whole k block, so each row of B loaded feeds four rows of
+ * multiply-adds (vectorised over the 16 columns in the vector pass).
  * A and B hold small integers, so every product and partial sum is exact and C is the same
  * whatever the order of operations. The check is a weighted checksum sum_ij u_i v_j C_ij,
  * which equals sum_k (sum_i u_i A_ik)(sum_j v_j B_kj): O(n^2) to predict, exact in doubles.
@@ -21,8 +22,10 @@ struct matmul_state {
     double expect;    /* predicted weighted checksum of c */
 };
 
-#define BK 128
+#define BK 256 /* k block: an MR-row sliver of A and a BK x BJ block of B stay in cache */
 #define BJ 512
+#define MR 4   /* micro-tile of C kept in registers: MR rows x NR columns */
+#define NR 16
 
 static inline double weight_u(uint64_t i) { return (double)(i % 5 + 1); }
 static inline double weight_v(uint64_t j) { return (double)(j % 3 + 1); }
@@ -30,6 +33,22 @@ static inline double weight_v(uint64_t j) { return (double)(j % 3 + 1); }
 #ifdef SL_KERNEL_BUILD
 
 SL_KERNEL_DECL(matmul_kernel);
+
+/* C[i][j0..j1) += A[i][k0..k1) B[k0..k1)[j0..j1) for rows [i0, i1): the plain loop, for edges. */
+static void edge(const struct matmul_state *s, uint64_t i0, uint64_t i1, uint64_t k0,
+                 uint64_t k1, uint64_t j0, uint64_t j1)
+{
+    const uint64_t n = s->n;
+    for (uint64_t i = i0; i < i1; i++)
+        for (uint64_t k = k0; k < k1; k++) {
+            const double aik = s->a[i * n + k];
+            const double *restrict bk = s->b + k * n;
+            double *restrict ci = s->c + i * n;
+            SL_SIMD()
+            for (uint64_t j = j0; j < j1; j++)
+                ci[j] += aik * bk[j];
+        }
+}
 
 void SL_KERNEL_FN(matmul_kernel)(void *st, unsigned phase, uint64_t begin, uint64_t end,
                                  struct sl_partial *out)
@@ -41,21 +60,35 @@ void SL_KERNEL_FN(matmul_kernel)(void *st, unsigned phase, uint64_t begin, uint6
     (void)phase;
     (void)out;
     memset(c + begin * n, 0, (end - begin) * n * sizeof(double));
+    const uint64_t rows = begin + (end - begin) / MR * MR, cols = n / NR * NR;
     for (uint64_t kk = 0; kk < n; kk += BK) {
         uint64_t k1 = kk + BK < n ? kk + BK : n;
-        for (uint64_t jj = 0; jj < n; jj += BJ) {
-            uint64_t j1 = jj + BJ < n ? jj + BJ : n;
-            for (uint64_t i = begin; i < end; i++) {
-                double *restrict ci = c + i * n;
-                for (uint64_t k = kk; k < k1; k++) {
-                    const double aik = a[i * n + k];
-                    const double *restrict bk = b + k * n;
-                    SL_SIMD()
-                    for (uint64_t j = jj; j < j1; j++)
-                        ci[j] += aik * bk[j];
+        for (uint64_t jj = 0; jj < cols; jj += BJ) {
+            uint64_t j1 = jj + BJ < cols ? jj + BJ : cols;
+            /* An MR x NR tile of C stays in registers across the k block; each row of B
+             * loaded feeds MR rows of multiply-adds. */
+            for (uint64_t i = begin; i < rows; i += MR)
+                for (uint64_t j = jj; j < j1; j += NR) {
+                    double acc[MR][NR];
+                    for (unsigned r = 0; r < MR; r++)
+                        for (unsigned q = 0; q < NR; q++)
+                            acc[r][q] = c[(i + r) * n + j + q];
+                    for (uint64_t k = kk; k < k1; k++) {
+                        const double *restrict bk = b + k * n + j;
+                        for (unsigned r = 0; r < MR; r++) {
+                            const double ark = a[(i + r) * n + k];
+                            SL_SIMD()
+                            for (unsigned q = 0; q < NR; q++)
+                                acc[r][q] += ark * bk[q];
+                        }
+                    }
+                    for (unsigned r = 0; r < MR; r++)
+                        for (unsigned q = 0; q < NR; q++)
+                            c[(i + r) * n + j + q] = acc[r][q];
                 }
-            }
         }
+        edge(s, rows, end, kk, k1, 0, cols); /* rows that do not fill a tile */
+        edge(s, begin, end, kk, k1, cols, n); /* columns that do not fill a tile */
     }
 }
 
