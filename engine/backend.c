@@ -111,7 +111,9 @@ void sl_work_static(const struct sl_exec *x, unsigned id, void (*barrier)(void *
 
 uint64_t sl_auto_chunk(uint64_t items, unsigned workers)
 {
-    uint64_t c = items / ((uint64_t)workers * 16);
+    /* Four chunks per worker: enough to even out a slow worker, few enough that each chunk
+     * amortises what it must re-read (matmul re-streams all of B for every chunk). */
+    uint64_t c = items / ((uint64_t)workers * 4);
     return c ? c : 1;
 }
 

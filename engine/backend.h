@@ -109,7 +109,7 @@ void sl_affinity_apply(enum sl_affinity mode, unsigned id, unsigned n);
 void sl_work_static(const struct sl_exec *x, unsigned id, void (*barrier)(void *), void *arg,
                     struct sl_worker_rec *rec);
 
-/* Chunk size for dynamic schedules when x->chunk is 0: about 16 chunks per worker. */
+/* Chunk size for dynamic schedules when x->chunk is 0: about 4 chunks per worker. */
 uint64_t sl_auto_chunk(uint64_t items, unsigned workers);
 
 /* Fold the worker records into t (phase times from t0, busy, combined partial, finish()). */
