@@ -39,20 +39,25 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(BUILD)/tests/unit
 BENCH_BIN := $(BUILD)/bench/bench_engine
 
+# Quiet by default; `make V=1` shows every command.
+Q := $(if $(V),,@)
 .PHONY: all test bench asan clean calibrate
 all: $(ENGINE)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(if $(filter $<,$(HOT_SRC)),$(VEC_FLAGS)) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(if $(filter $<,$(HOT_SRC)),$(VEC_FLAGS)) -c $< -o $@
 
 $(BUILD)/%.scalar.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(SCALAR_FLAGS) -fno-openmp -DSL_KERNEL_BUILD -DSL_KERNEL_VECTOR=0 -c $< -o $@
+	@$(if $(Q),echo "  CC      $< (scalar kernels)")
+	$(Q)$(CC) $(BASE_CFLAGS) $(SCALAR_FLAGS) -fno-openmp -DSL_KERNEL_BUILD -DSL_KERNEL_VECTOR=0 -c $< -o $@
 
 $(BUILD)/%.vector.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(VEC_FLAGS) -DSL_KERNEL_BUILD -DSL_KERNEL_VECTOR=1 -c $< -o $@
+	@$(if $(Q),echo "  CC      $< (vector kernels)")
+	$(Q)$(CC) $(BASE_CFLAGS) $(VEC_FLAGS) -DSL_KERNEL_BUILD -DSL_KERNEL_VECTOR=1 -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -68,7 +73,8 @@ $(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(LIB)
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(shell pkg-config --cflags criterion) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(shell pkg-config --cflags criterion) -c $< -o $@
 
 $(BENCH_BIN): $(BUILD)/bench/bench_engine.o $(LIB)
 	@mkdir -p $(@D)

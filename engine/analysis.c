@@ -217,6 +217,48 @@ void sl_analysis_free(struct sl_analysis *a)
     free(a);
 }
 
+static double num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+int sl_sample_from_json(const json_t *m, struct sl_sample *s)
+{
+    const char *be = json_string_value(json_object_get(m, "backend"));
+    const json_t *busy = json_object_get(m, "busy_ns");
+    if (!be || !json_is_integer(json_object_get(m, "cores")) ||
+        !json_is_number(json_object_get(m, "wall_ns")))
+        return -SL_EINVAL;
+    memset(s, 0, sizeof *s);
+    snprintf(s->backend, sizeof s->backend, "%s", be);
+    s->cores = (unsigned)json_integer_value(json_object_get(m, "cores"));
+    s->size = num(m, "size");
+    s->wall_s = num(m, "wall_ns") * 1e-9;
+    s->cpu_s = (num(m, "user_ns") + num(m, "sys_ns")) * 1e-9;
+    s->spawn_s = num(m, "spawn_ns") * 1e-9;
+    s->compute_s = num(m, "compute_ns") * 1e-9;
+    s->combine_s = num(m, "combine_ns") * 1e-9;
+    s->overhead_s = num(m, "overhead_ns") * 1e-9;
+    double bmax = 0, bsum = 0;
+    size_t i, n = json_array_size(busy);
+    const json_t *v;
+    json_array_foreach(busy, i, v) {
+        double b = json_number_value(v);
+        bsum += b;
+        bmax = fmax(bmax, b);
+    }
+    s->busy_max_s = bmax * 1e-9;
+    s->busy_mean_s = n ? bsum / (double)n * 1e-9 : 0;
+    s->vcsw = num(m, "vcsw");
+    s->ivcsw = num(m, "ivcsw");
+    s->verified = json_is_true(json_object_get(m, "verified"));
+    s->work = num(m, "work");
+    s->bytes = num(m, "bytes");
+    s->flops = num(m, "flops");
+    return 0;
+}
+
 json_t *sl_json_number(double v)
 {
     return isfinite(v) ? json_real(v) : json_null();

@@ -66,6 +66,10 @@ struct sl_analysis {
     size_t nbackends;
 };
 
+/* Fill s from a measurement as the engine writes it in JSON (and the store gives it back).
+ * Returns 0, or -SL_EINVAL when backend, cores or wall_ns is missing. */
+int sl_sample_from_json(const json_t *m, struct sl_sample *s);
+
 /* Analyse n samples. calib may be NULL. Returns NULL on out of memory; free with
  * sl_analysis_free. */
 struct sl_analysis *sl_analysis_new(const struct sl_sample *samples, size_t n, int weak,

@@ -33,6 +33,7 @@ int sl_parse_number(const char *s, double *out)
 void sl_job_limits_default(struct sl_job_limits *lim)
 {
     lim->max_cores = sl_cpus_allowed();
+    lim->oversubscribe_max = SL_MAX_WORKERS;
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     /* Half the RAM: the rest is for the OS, the server and the measurement itself. */
     lim->max_memory = pages > 0 && page > 0 ? 0.5 * (double)pages * (double)page : 1e9;
@@ -71,7 +72,8 @@ static void workload_names(char *buf, size_t len)
 {
     buf[0] = '\0';
     for (const struct sl_workload *const *w = sl_workloads; *w; w++)
-        append_name(buf, len, (*w)->name);
+        if (sl_workload_visible(*w))
+            append_name(buf, len, (*w)->name);
 }
 
 static int parse_enum(const json_t *o, const char *key, const char *const *names, int *out,
@@ -191,7 +193,8 @@ static int parse_cores(const json_t *o, const struct sl_job_limits *lim, struct 
 {
     const json_t *list = json_object_get(o, "cores");
     unsigned host = lim->max_cores ? lim->max_cores : 1;
-    unsigned cap = job->oversubscribe ? SL_MAX_WORKERS : host;
+    unsigned over = lim->oversubscribe_max ? lim->oversubscribe_max : SL_MAX_WORKERS;
+    unsigned cap = job->oversubscribe ? over : host;
     if (!list) { /* default: 1, 2, 4, ... up to the host's cores, and the count itself */
         for (unsigned c = 1; c <= host && job->ncores < SL_MAX_CORE_COUNTS; c *= 2)
             job->cores[job->ncores++] = c;
@@ -210,6 +213,9 @@ static int parse_cores(const json_t *o, const struct sl_job_limits *lim, struct 
         double d = json_is_number(v) ? json_number_value(v) : -1;
         if (d != floor(d) || d < 1 || d > SL_MAX_WORKERS)
             FAIL(SL_ERANGE, "cores[%zu] must be a whole number from 1 to %u", i, SL_MAX_WORKERS);
+        if (d > cap && job->oversubscribe)
+            FAIL(SL_ELIMIT, "cores[%zu] = %g exceeds the oversubscription limit of %u workers",
+                 i, d, cap);
         if (d > cap)
             FAIL(SL_ELIMIT,
                  "cores[%zu] = %g exceeds this host's %u usable CPUs; set \"oversubscribe\": true "

@@ -37,6 +37,7 @@ struct sl_job {
 /* Limits the checks apply; sl_job_limits_default() fills them from this host. */
 struct sl_job_limits {
     unsigned max_cores;   /* without oversubscribe: the CPUs this process may use */
+    unsigned oversubscribe_max; /* with oversubscribe: the most workers (0 = SL_MAX_WORKERS) */
     double max_memory;    /* bytes the workload's state may take (all sizes together) */
 };
 

@@ -84,6 +84,8 @@ static json_t *workloads_json(void)
 {
     json_t *arr = json_array();
     for (const struct sl_workload *const *w = sl_workloads; *w; w++) {
+        if (!sl_workload_visible(*w))
+            continue;
         json_t *o = json_object(), *ps = json_array();
         for (unsigned i = 0; i < (*w)->nparams; i++) {
             const struct sl_param *p = &(*w)->params[i];
@@ -141,6 +143,8 @@ static int cmd_list(int json)
     }
     printf("workloads:\n");
     for (const struct sl_workload *const *w = sl_workloads; *w; w++) {
+        if (!sl_workload_visible(*w))
+            continue;
         printf("  %-8s %s\n           %s\n", (*w)->name, (*w)->title, (*w)->lesson);
         for (unsigned i = 0; i < (*w)->nparams; i++) {
             const struct sl_param *p = &(*w)->params[i];

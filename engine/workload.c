@@ -3,22 +3,31 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sl.h"
 
 extern const struct sl_workload sl_wl_pi, sl_wl_sumsq, sl_wl_euler, sl_wl_paths, sl_wl_sleep,
-    sl_wl_matmul;
+    sl_wl_matmul, sl_wl_crash;
 
 const struct sl_workload *const sl_workloads[] = {
-    &sl_wl_pi, &sl_wl_sumsq, &sl_wl_euler, &sl_wl_paths, &sl_wl_sleep, &sl_wl_matmul, NULL,
+    &sl_wl_pi,    &sl_wl_sumsq,  &sl_wl_euler, &sl_wl_paths,
+    &sl_wl_sleep, &sl_wl_matmul, &sl_wl_crash, NULL,
 };
+
+int sl_workload_visible(const struct sl_workload *wl)
+{
+    const char *e;
+    return !(wl->flags & SL_WL_TEST_ONLY) ||
+           ((e = getenv("SCALELAB_TEST_WORKLOADS")) && strcmp(e, "1") == 0);
+}
 
 const struct sl_workload *sl_workload_find(const char *name)
 {
     for (const struct sl_workload *const *w = sl_workloads; *w; w++)
         if (strcmp((*w)->name, name) == 0)
-            return *w;
+            return sl_workload_visible(*w) ? *w : NULL;
     return NULL;
 }
 

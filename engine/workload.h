@@ -55,6 +55,7 @@ struct sl_shape {
 /* Workload flags. */
 #define SL_WL_EXACT 1u  /* the result is bit-identical on every backend, core count and variant */
 #define SL_WL_WRITES 2u /* kernels write into the state (it lives in shared memory for processes) */
+#define SL_WL_TEST_ONLY 4u /* hidden unless SCALELAB_TEST_WORKLOADS=1 (tests of failure paths) */
 
 struct sl_workload {
     const char *name;                  /* "pi" */
@@ -91,8 +92,12 @@ struct sl_workload {
 /* The workloads, NULL-terminated, in the order they are listed. */
 extern const struct sl_workload *const sl_workloads[];
 
-/* The workload called name, or NULL. */
+/* The workload called name, or NULL (also for a test-only workload that is not enabled). */
 const struct sl_workload *sl_workload_find(const char *name);
+
+/* 1 if wl is listed and accepted here: always, except test-only workloads, which need
+ * SCALELAB_TEST_WORKLOADS=1 in the environment. */
+int sl_workload_visible(const struct sl_workload *wl);
 
 /* The index of parameter name in wl->params, or -1. */
 int sl_workload_param_index(const struct sl_workload *wl, const char *name);
