@@ -35,19 +35,47 @@ LIB_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o) \
 LIB     := $(BUILD)/libscalelab.a
 ENGINE  := $(BUILD)/bin/scalelab-engine
 
+# The server: libmicrohttpd for HTTP, SQLite for the store (db/), the engine's library for
+# jobs, catalogues and analysis. The SQL schema and the OpenAPI document are embedded as C
+# strings generated from db/schema.sql and docs/openapi.json.
+SERVER_PKGS   := libmicrohttpd sqlite3
+SERVER_CFLAGS := $(shell pkg-config --cflags $(SERVER_PKGS)) -Iserver -Idb -I$(BUILD)/gen
+SERVER_LIBS   := $(shell pkg-config --libs $(SERVER_PKGS))
+SERVER_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))
+STORE_OBJ     := $(BUILD)/db/store.o
+GEN           := $(BUILD)/gen/schema_sql.h $(BUILD)/gen/openapi_json.h
+SERVER        := $(BUILD)/bin/scalelab-server
+
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(BUILD)/tests/unit
 BENCH_BIN := $(BUILD)/bench/bench_engine
+BENCH_STORE := $(BUILD)/bench/bench_store
+HELLO_MHD := $(BUILD)/bench/hello_mhd
 
 # Quiet by default; `make V=1` shows every command.
 Q := $(if $(V),,@)
-.PHONY: all test bench asan clean calibrate
-all: $(ENGINE)
+.PHONY: all test test-unit test-api bench bench-engine bench-store bench-server asan clean calibrate
+all: $(ENGINE) $(SERVER)
+
+# A text file as a C string constant: $(call embed,NAME)
+define embed
+	@mkdir -p $(@D)
+	$(Q){ echo 'static const char $(1)[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+endef
+$(BUILD)/gen/schema_sql.h: db/schema.sql
+	$(call embed,schema_sql)
+$(BUILD)/gen/openapi_json.h: docs/openapi.json
+	$(call embed,openapi_json)
+
+$(SERVER_OBJ) $(STORE_OBJ) $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/bench/bench_store.o \
+  $(BUILD)/bench/hello_mhd.o: EXTRA_CFLAGS := $(SERVER_CFLAGS)
+$(SERVER_OBJ) $(STORE_OBJ): $(GEN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(if $(filter $<,$(HOT_SRC)),$(VEC_FLAGS)) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(if $(filter $<,$(HOT_SRC)),$(VEC_FLAGS)) -c $< -o $@
 
 $(BUILD)/%.scalar.o: %.c
 	@mkdir -p $(@D)
@@ -65,35 +93,61 @@ $(LIB): $(LIB_OBJ)
 
 $(ENGINE): $(BUILD)/engine/main.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(LIB)
+$(SERVER): $(SERVER_OBJ) $(STORE_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(shell pkg-config --libs criterion)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(SERVER_LIBS)
 
-$(BUILD)/tests/%.o: tests/%.c
+$(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(STORE_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(SERVER_LIBS) $(shell pkg-config --libs criterion)
+
+$(BUILD)/tests/%.o: tests/%.c $(GEN)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(shell pkg-config --cflags criterion) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(shell pkg-config --cflags criterion) -c $< -o $@
 
 $(BENCH_BIN): $(BUILD)/bench/bench_engine.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-# The unit tests run in one Criterion binary; tests that start the engine CLI find it
-# through SCALELAB_ENGINE.
-test: $(TEST_BIN) $(ENGINE)
+$(BENCH_STORE): $(BUILD)/bench/bench_store.o $(STORE_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(SERVER_LIBS)
+
+$(HELLO_MHD): $(BUILD)/bench/hello_mhd.o
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(SERVER_LIBS)
+
+# Unit tests (one Criterion binary; tests that start the engine find it through
+# SCALELAB_ENGINE), then the API tests against a real server (node --test).
+test: test-unit test-api
+test-unit: $(TEST_BIN) $(ENGINE)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) $(TEST_BIN) --jobs 1 $(TEST_ARGS)
+test-api: $(ENGINE) $(SERVER)
+	SCALELAB_ENGINE=$(abspath $(ENGINE)) SCALELAB_SERVER=$(abspath $(SERVER)) \
+	  node --test tests/api/
 
-bench: $(BENCH_BIN) $(ENGINE)
+# Speed goals, each printed next to its target. bench-server needs wrk and curl.
+bench: bench-engine bench-store bench-server
+bench-engine: $(BENCH_BIN) $(ENGINE)
 	$(BENCH_BIN) $(BENCH_ARGS)
+bench-store: $(BENCH_STORE)
+	$(BENCH_STORE)
+bench-server: $(SERVER) $(ENGINE) $(HELLO_MHD)
+	SCALELAB_SERVER=$(abspath $(SERVER)) SCALELAB_ENGINE=$(abspath $(ENGINE)) \
+	  HELLO_MHD=$(abspath $(HELLO_MHD)) bash bench/bench_server.sh
 
 calibrate: $(ENGINE)
 	$(ENGINE) calibrate
 
 asan:
 	$(MAKE) BUILD=build-asan SAN='-fsanitize=address,undefined -fno-omit-frame-pointer' \
-	    CFLAGS='-O1 -march=$(MARCH)' test
+	    CFLAGS='-O1 -march=$(MARCH)' test-unit
 
 clean:
 	rm -rf build build-asan

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # setup.sh — the two set-up commands on a fresh Debian 12: install what is missing, build,
-# then either run (./setup.sh run [WORKLOAD [engine options]]) or test (./setup.sh test).
+# then either run the service (./setup.sh run [server options]) or test (./setup.sh test).
+# ./setup.sh bench also installs wrk and curl and runs every benchmark.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-BUILD_PKGS=(build-essential pkg-config libjansson-dev)
-TEST_PKGS=(libcriterion-dev)
+BUILD_PKGS=(build-essential pkg-config libjansson-dev libmicrohttpd-dev libsqlite3-dev)
+TEST_PKGS=(libcriterion-dev nodejs)
+BENCH_PKGS=(wrk curl)
 
 # Install the Debian packages that are not installed yet (apt-get update only when needed).
 install() {
@@ -27,16 +29,20 @@ run)
     shift
     install "${BUILD_PKGS[@]}"
     make -j"$jobs"
-    [ $# -eq 0 ] && set -- pi --backends serial,simd,threads,processes,pool,openmp
-    exec build/bin/scalelab-engine run "$@"
+    exec build/bin/scalelab-server "$@"
     ;;
 test)
     install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
     make -j"$jobs"
     exec make test
     ;;
+bench)
+    install "${BUILD_PKGS[@]}" "${BENCH_PKGS[@]}"
+    make -j"$jobs"
+    exec make bench
+    ;;
 *)
-    echo "usage: ./setup.sh run [WORKLOAD [options]] | ./setup.sh test" >&2
+    echo "usage: ./setup.sh run [server options] | ./setup.sh test | ./setup.sh bench" >&2
     exit 2
     ;;
 esac

@@ -282,7 +282,7 @@ int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl
         if (name_index(keys, key) < 0) {
             char list[256];
             join_names(keys, list, sizeof list);
-            FAIL(SL_EINVAL, "unknown field \"%s\"; a job has: %s", key, list);
+            FAIL(SL_ENOENT, "unknown field \"%s\"; a job has: %s", key, list);
         }
     }
     v = json_object_get(o, "workload");

@@ -238,7 +238,7 @@ static const struct bad_job bad_jobs[] = {
     {"unknown workload lists them", "{\"workload\": \"fib\"}", -SL_ENOENT,
      "pi, sumsq, euler, paths, sleep, matmul"},
     {"workload not a string", "{\"workload\": 3}", -SL_EINVAL, "workload is required"},
-    {"unknown top-level field", "{\"workload\": \"pi\", \"threads\": 4}", -SL_EINVAL,
+    {"unknown top-level field", "{\"workload\": \"pi\", \"threads\": 4}", -SL_ENOENT,
      "unknown field \"threads\""},
     {"params not an object", "{\"workload\": \"pi\", \"params\": [1]}", -SL_EINVAL,
      "params must be an object"},

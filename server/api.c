@@ -1,0 +1,559 @@
+/* api.c — the REST API: one handler per route, listed in sl_routes (see docs/API.md).
+ *
+ * Jobs are checked by the engine's own job.c against this server's limits, so the API and
+ * the CLI refuse the same things with the same sentences. A run's body (run, measurements,
+ * analysis from engine/analysis.c) is computed from the store; once the run has ended it
+ * cannot change, so its body is kept in a small cache until the run is deleted.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "analysis.h"
+#include "job.h"
+#include "server.h"
+#include "sl.h"
+
+static const char *const statuses[] = {SL_RUN_QUEUED,    SL_RUN_RUNNING,   SL_RUN_DONE,
+                                       SL_RUN_FAILED,    SL_RUN_CANCELLED, SL_RUN_TIMED_OUT,
+                                       SL_RUN_INTERRUPTED, NULL};
+
+static int is_final(const char *status)
+{
+    return strcmp(status, SL_RUN_QUEUED) != 0 && strcmp(status, SL_RUN_RUNNING) != 0;
+}
+
+/* --- the run object --- */
+
+/* The stored run reshaped for clients: host and progress instead of header and counts. */
+static json_t *run_view(const json_t *stored)
+{
+    json_t *o = json_deep_copy(stored);
+    json_t *header = json_object_get(o, "header");
+    json_object_set(o, "host", header ? json_object_get(header, "host") ?: json_null() : json_null());
+    json_object_set_new(o, "progress",
+                        json_pack("{sOsO}", "done", json_object_get(o, "stored"), "total",
+                                  json_object_get(o, "total")));
+    json_object_del(o, "header");
+    json_object_del(o, "summary");
+    json_object_del(o, "stored");
+    json_object_del(o, "total");
+    return o;
+}
+
+static json_t *analysis_of(struct sl_server *srv, const json_t *stored, const json_t *ms)
+{
+    size_t n = json_array_size(ms), k = 0, i;
+    struct sl_sample *ss = calloc(n ? n : 1, sizeof *ss);
+    const json_t *m;
+    if (!ss)
+        return json_null();
+    json_array_foreach(ms, i, m)
+        if (sl_sample_from_json(m, &ss[k]) == 0)
+            k++;
+    const char *scaling =
+        json_string_value(json_object_get(json_object_get(stored, "job"), "scaling"));
+    /* Compare with the calibration the engine reported for this run, else this host's. */
+    struct sl_calib c;
+    const struct sl_calib *calib = srv->have_calib ? &srv->calib : NULL;
+    const json_t *hc = json_object_get(json_object_get(stored, "header"), "calibration");
+    if (json_is_object(hc) && sl_calibrate_from_json(&c, hc) == 0)
+        calib = &c;
+    struct sl_analysis *a =
+        sl_analysis_new(ss, k, scaling && strcmp(scaling, "weak") == 0, calib);
+    json_t *out = a ? sl_analysis_to_json(a) : json_null();
+    sl_analysis_free(a);
+    free(ss);
+    return out;
+}
+
+/* The full body of GET /api/runs/{id}, or NULL when there is no such run. */
+static char *run_body(struct sl_server *srv, int64_t id, size_t *len, int *final)
+{
+    json_t *stored = sl_store_run_get(srv->reader, id);
+    if (!stored)
+        return NULL;
+    json_t *ms = sl_store_measurements(srv->reader, id);
+    json_t *view = run_view(stored);
+    json_object_set_new(view, "analysis", analysis_of(srv, stored, ms ? ms : json_array()));
+    json_object_set_new(view, "measurements", ms ? ms : json_array());
+    *final = is_final(json_string_value(json_object_get(stored, "status")));
+    json_decref(stored);
+    char *s = json_dumps(view, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(view);
+    *len = s ? strlen(s) : 0;
+    return s;
+}
+
+/* A copy of the cached body of a finished run, or NULL. */
+static char *cache_get(struct sl_server *srv, int64_t id, size_t *len)
+{
+    char *copy = NULL;
+    pthread_mutex_lock(&srv->cache_mu);
+    for (unsigned i = 0; i < sizeof srv->cache / sizeof srv->cache[0]; i++)
+        if (srv->cache[i].id == id && srv->cache[i].body) {
+            copy = malloc(srv->cache[i].len + 1);
+            if (copy) {
+                memcpy(copy, srv->cache[i].body, srv->cache[i].len + 1);
+                *len = srv->cache[i].len;
+            }
+            break;
+        }
+    pthread_mutex_unlock(&srv->cache_mu);
+    return copy;
+}
+
+static void cache_put(struct sl_server *srv, int64_t id, const char *body, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return;
+    memcpy(copy, body, len + 1);
+    pthread_mutex_lock(&srv->cache_mu);
+    unsigned i = srv->cache_next++ % (sizeof srv->cache / sizeof srv->cache[0]);
+    free(srv->cache[i].body);
+    srv->cache[i].id = id;
+    srv->cache[i].body = copy;
+    srv->cache[i].len = len;
+    pthread_mutex_unlock(&srv->cache_mu);
+}
+
+void sl_cache_forget(struct sl_server *srv, int64_t id)
+{
+    pthread_mutex_lock(&srv->cache_mu);
+    for (unsigned i = 0; i < sizeof srv->cache / sizeof srv->cache[0]; i++)
+        if (srv->cache[i].id == id) {
+            free(srv->cache[i].body);
+            srv->cache[i].body = NULL;
+            srv->cache[i].id = 0;
+        }
+    pthread_mutex_unlock(&srv->cache_mu);
+}
+
+/* --- small handlers --- */
+
+static enum MHD_Result health(struct sl_req *r)
+{
+    struct sl_server *srv = r->srv;
+    int64_t running = sl_queue_running(srv->queue);
+    json_t *o = json_pack("{sssssfs{siso}}", "status", "ok", "version", SL_VERSION, "uptime_s",
+                          sl_queue_now() - srv->started, "queue", "length",
+                          (int)sl_queue_length(srv->queue), "running",
+                          running ? json_integer(running) : json_null());
+    return sl_reply_json(r, 200, o);
+}
+
+static enum MHD_Result system_info(struct sl_req *r)
+{
+    struct sl_server *srv = r->srv;
+    json_t *limits = json_pack("{sisisisfsisisi}", "max_cores", srv->cfg.max_cores,
+                               "oversubscribe_max", 4 * srv->cfg.max_cores, "max_queue",
+                               srv->cfg.max_queue, "run_timeout_s", srv->cfg.run_timeout,
+                               "max_body_bytes", SL_MAX_BODY, "max_repeats", SL_MAX_REPEATS,
+                               "max_warmup", SL_MAX_WARMUP);
+    json_t *o = json_object();
+    json_object_set(o, "host", srv->host);
+    json_object_set_new(o, "limits", limits);
+    json_object_set_new(o, "calibration",
+                        srv->have_calib ? sl_calibrate_to_json(&srv->calib) : json_null());
+    return sl_reply_json(r, 200, o);
+}
+
+static enum MHD_Result workloads(struct sl_req *r)
+{
+    return sl_reply_json(r, 200, json_pack("{sO}", "workloads", r->srv->workloads));
+}
+
+static enum MHD_Result backends(struct sl_req *r)
+{
+    return sl_reply_json(r, 200, json_pack("{sO}", "backends", r->srv->backends));
+}
+
+static enum MHD_Result openapi(struct sl_req *r)
+{
+    return sl_reply_body(r, 200, "application/json", r->srv->openapi, strlen(r->srv->openapi), 1,
+                         NULL);
+}
+
+static enum MHD_Result metrics(struct sl_req *r)
+{
+    char *s = sl_metrics_text(r->srv);
+    if (!s)
+        return sl_reply_error(r, 500, "internal", "could not render the metrics");
+    return sl_reply_body(r, 200, "text/plain; version=0.0.4", s, strlen(s), 0, NULL);
+}
+
+/* --- runs --- */
+
+static unsigned status_of_error(int rc, const char **code)
+{
+    switch (-rc) {
+    case SL_ENOENT: *code = "unknown"; break;
+    case SL_ELIMIT: *code = "limit"; break;
+    case SL_EUNAVAIL: *code = "unavailable"; break;
+    default: *code = "invalid"; break;
+    }
+    return 422;
+}
+
+static enum MHD_Result run_create(struct sl_req *r)
+{
+    struct sl_server *srv = r->srv;
+    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+    if (ct && strncasecmp(ct, "application/json", 16) != 0)
+        return sl_reply_error(r, 415, "unsupported_media_type",
+                              "send the job as JSON with 'Content-Type: application/json'");
+    if (!r->body || r->len == 0)
+        return sl_reply_error(r, 400, "bad_json",
+                              "the body must be a JSON job such as {\"workload\": \"pi\"}");
+    json_error_t e;
+    json_t *body = json_loadb(r->body, r->len, 0, &e);
+    if (!body)
+        return sl_reply_error(r, 400, "bad_json", "the body is not valid JSON: %s (line %d, column %d)",
+                              e.text, e.line, e.column);
+    if (!json_is_object(body)) {
+        json_decref(body);
+        return sl_reply_error(r, 400, "bad_json",
+                              "the body must be a JSON object such as {\"workload\": \"pi\"}");
+    }
+    struct sl_job job;
+    struct sl_job_limits lim;
+    char err[512];
+    sl_job_limits_default(&lim);
+    lim.max_cores = srv->cfg.max_cores;
+    lim.oversubscribe_max = 4 * srv->cfg.max_cores;
+    int rc = sl_job_from_json(body, &lim, &job, err, sizeof err);
+    json_decref(body);
+    if (rc) {
+        const char *code;
+        unsigned status = status_of_error(rc, &code);
+        return sl_reply_error(r, status, code, "%s", err);
+    }
+    if (sl_queue_length(srv->queue) >= srv->cfg.max_queue)
+        goto full;
+    json_t *normal = sl_job_to_json(&job);
+    int64_t id = 0;
+    rc = normal ? sl_store_run_insert(srv->writer, normal, sl_queue_now(), &id) : -SL_ENOMEM;
+    json_decref(normal);
+    if (rc)
+        return sl_reply_error(r, 500, "internal", "the run could not be stored");
+    if (sl_queue_submit(srv->queue, id) != 0) {
+        sl_store_run_delete(srv->writer, id);
+        goto full;
+    }
+    char url[64];
+    snprintf(url, sizeof url, "/api/runs/%lld", (long long)id);
+    json_t *o = json_pack("{sIssss}", "id", (json_int_t)id, "status", SL_RUN_QUEUED, "url", url);
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    struct MHD_Response *resp = s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE)
+                                  : NULL;
+    if (!resp) {
+        free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Location", url);
+    return sl_reply_response(r, 202, resp);
+full: {
+    struct MHD_Response *er = sl_error_response("queue_full", "the queue is full: retry later");
+    if (er)
+        MHD_add_response_header(er, "Retry-After", "30");
+    return sl_reply_response(r, 429, er);
+}
+}
+
+/* A whole number query argument in [min, max], default def. Returns 0 or -1 (bad). */
+static int int_arg(struct sl_req *r, const char *name, long min, long max, long def, long *out)
+{
+    const char *s = sl_req_arg(r, name);
+    char *end;
+    if (!s) {
+        *out = def;
+        return 0;
+    }
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static enum MHD_Result runs_list(struct sl_req *r)
+{
+    long limit, offset;
+    if (int_arg(r, "limit", 1, 500, 50, &limit))
+        return sl_reply_error(r, 422, "invalid", "limit must be a whole number from 1 to 500");
+    if (int_arg(r, "offset", 0, 1000000000, 0, &offset))
+        return sl_reply_error(r, 422, "invalid", "offset must be a whole number, 0 or more");
+    const char *workload = sl_req_arg(r, "workload"), *status = sl_req_arg(r, "status");
+    if (workload && !*workload)
+        workload = NULL;
+    if (status && !*status)
+        status = NULL;
+    if (status) {
+        int ok = 0;
+        for (int i = 0; statuses[i]; i++)
+            ok |= strcmp(statuses[i], status) == 0;
+        if (!ok)
+            return sl_reply_error(r, 422, "invalid",
+                                  "status must be one of queued, running, done, failed, "
+                                  "cancelled, timed_out, interrupted");
+    }
+    int64_t total = 0;
+    json_t *runs = sl_store_runs_list(r->srv->reader, workload, status, (int)limit, (int)offset, &total);
+    if (!runs)
+        return sl_reply_error(r, 500, "internal", "the runs could not be read");
+    json_t *views = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(runs, i, v)
+        json_array_append_new(views, run_view(v));
+    json_decref(runs);
+    return sl_reply_json(r, 200, json_pack("{sosIsisi}", "runs", views, "total", (json_int_t)total,
+                                           "limit", (int)limit, "offset", (int)offset));
+}
+
+static enum MHD_Result no_run(struct sl_req *r)
+{
+    return sl_reply_error(r, 404, "not_found", "there is no run %lld", (long long)r->id);
+}
+
+static enum MHD_Result run_get(struct sl_req *r)
+{
+    size_t len = 0;
+    int final = 0;
+    char *body = cache_get(r->srv, r->id, &len);
+    if (!body) {
+        body = run_body(r->srv, r->id, &len, &final);
+        if (!body)
+            return no_run(r);
+        if (final)
+            cache_put(r->srv, r->id, body, len);
+    }
+    return sl_reply_body(r, 200, "application/json", body, len, 0, NULL);
+}
+
+/* Prime a new listener with the run's state and stored measurements (under the hub's lock). */
+struct prime_ctx {
+    struct sl_server *srv;
+    int64_t id;
+};
+
+static void prime(void *arg, struct sl_listener *l)
+{
+    struct prime_ctx *c = arg;
+    json_t *stored = sl_store_run_get(c->srv->reader, c->id);
+    if (!stored)
+        return;
+    const char *status = json_string_value(json_object_get(stored, "status"));
+    json_t *st = json_pack("{sIsss{sOsO}sO}", "id", (json_int_t)c->id, "status", status,
+                           "progress", "done", json_object_get(stored, "stored"), "total",
+                           json_object_get(stored, "total"), "error", json_object_get(stored, "error"));
+    json_t *ms = sl_store_measurements(c->srv->reader, c->id);
+    int final = is_final(status);
+    /* A running run: its state first, then what is stored; an ended one: the other way
+     * round, so that its final status closes the stream. */
+    if (!final)
+        sl_listener_send(l, "status", st, 0);
+    size_t i;
+    json_t *m;
+    json_array_foreach(ms, i, m)
+        sl_listener_send(l, "measurement", m, 0);
+    if (final)
+        sl_listener_send(l, "status", st, 1);
+    json_decref(ms);
+    json_decref(st);
+    json_decref(stored);
+}
+
+static enum MHD_Result run_events(struct sl_req *r)
+{
+    char status[16];
+    if (sl_store_run_status(r->srv->reader, r->id, status, sizeof status) != 0)
+        return no_run(r);
+    struct prime_ctx c = {r->srv, r->id};
+    struct sl_listener *l = sl_listener_new(r->srv->events, r->id, r->conn, prime, &c);
+    if (!l)
+        return sl_reply_error(r, 500, "internal", "out of memory");
+    return sl_reply_response(r, 200, sl_listener_response(l));
+}
+
+static enum MHD_Result run_cancel(struct sl_req *r)
+{
+    char status[16];
+    if (sl_store_run_status(r->srv->reader, r->id, status, sizeof status) != 0)
+        return no_run(r);
+    if (is_final(status) || sl_queue_cancel(r->srv->queue, r->id, 2.0) != 0) {
+        sl_store_run_status(r->srv->reader, r->id, status, sizeof status);
+        return sl_reply_error(r, 409, "conflict", "run %lld has already ended (%s)",
+                              (long long)r->id, status);
+    }
+    sl_store_run_status(r->srv->reader, r->id, status, sizeof status);
+    return sl_reply_json(r, 202, json_pack("{sIss}", "id", (json_int_t)r->id, "status", status));
+}
+
+static enum MHD_Result run_delete(struct sl_req *r)
+{
+    char status[16];
+    if (sl_store_run_status(r->srv->reader, r->id, status, sizeof status) != 0)
+        return no_run(r);
+    if (!is_final(status))
+        return sl_reply_error(r, 409, "conflict", "run %lld is %s: cancel it first",
+                              (long long)r->id, status);
+    if (sl_store_run_delete(r->srv->writer, r->id) != 0)
+        return no_run(r);
+    sl_cache_forget(r->srv, r->id);
+    return sl_reply_body(r, 204, "application/json", "", 0, 1, NULL);
+}
+
+/* CSV: one row per measurement, the engine's field names as the header. */
+static const char *const csv_fields[] = {
+    "seq", "point", "rep", "backend", "cores", "variant", "size", "wall_ns", "user_ns", "sys_ns",
+    "vcsw", "ivcsw", "minflt", "majflt", "maxrss_kb", "spawn_ns", "compute_ns", "combine_ns",
+    "overhead_ns", "busy_ns", "result", "result_count", "result_sum", "verified", "message",
+    "work", "unit", "bytes", "flops", NULL};
+
+static void csv_value(FILE *f, const json_t *v)
+{
+    if (json_is_string(v)) {
+        fputc('"', f);
+        for (const char *p = json_string_value(v); *p; p++) {
+            if (*p == '"')
+                fputc('"', f);
+            fputc(*p, f);
+        }
+        fputc('"', f);
+    } else if (json_is_integer(v)) {
+        fprintf(f, "%lld", (long long)json_integer_value(v));
+    } else if (json_is_real(v)) {
+        fprintf(f, "%.17g", json_real_value(v));
+    } else if (json_is_boolean(v)) {
+        fputs(json_is_true(v) ? "true" : "false", f);
+    } else if (json_is_array(v)) {
+        size_t i;
+        const json_t *x;
+        json_array_foreach(v, i, x) {
+            if (i)
+                fputc(';', f);
+            csv_value(f, x);
+        }
+    }
+}
+
+static enum MHD_Result run_export(struct sl_req *r)
+{
+    const char *format = sl_req_arg(r, "format");
+    if (!format)
+        format = "json";
+    if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)
+        return sl_reply_error(r, 422, "invalid", "format must be csv or json");
+    char disp[96];
+    snprintf(disp, sizeof disp, "attachment; filename=\"scalelab-run-%lld.%s\"", (long long)r->id,
+             format);
+    if (strcmp(format, "json") == 0) {
+        size_t len;
+        int final;
+        char *body = run_body(r->srv, r->id, &len, &final);
+        if (!body)
+            return no_run(r);
+        return sl_reply_body(r, 200, "application/json", body, len, 0, disp);
+    }
+    char status[16];
+    if (sl_store_run_status(r->srv->reader, r->id, status, sizeof status) != 0)
+        return no_run(r);
+    json_t *ms = sl_store_measurements(r->srv->reader, r->id);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f || !ms) {
+        if (f)
+            fclose(f);
+        free(buf);
+        json_decref(ms);
+        return sl_reply_error(r, 500, "internal", "the measurements could not be read");
+    }
+    for (int i = 0; csv_fields[i]; i++)
+        fprintf(f, "%s%s", i ? "," : "", csv_fields[i]);
+    fputc('\n', f);
+    size_t i;
+    json_t *m;
+    json_array_foreach(ms, i, m) {
+        for (int k = 0; csv_fields[k]; k++) {
+            if (k)
+                fputc(',', f);
+            csv_value(f, json_object_get(m, csv_fields[k]));
+        }
+        fputc('\n', f);
+    }
+    fclose(f);
+    json_decref(ms);
+    return sl_reply_body(r, 200, "text/csv; charset=utf-8", buf, len, 0, disp);
+}
+
+static enum MHD_Result compare(struct sl_req *r)
+{
+    const char *ids = sl_req_arg(r, "ids");
+    int64_t list[10];
+    int n = 0;
+    if (!ids || !*ids)
+        return sl_reply_error(r, 422, "invalid", "ids is required: 2 to 10 run ids such as ids=3,4");
+    for (const char *p = ids; *p;) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || errno || v < 1 || (*end && *end != ','))
+            return sl_reply_error(r, 422, "invalid", "ids must be run ids separated by commas, such as ids=3,4");
+        if (n == 10)
+            return sl_reply_error(r, 422, "invalid", "ids: at most 10 runs can be compared");
+        list[n++] = v;
+        p = *end ? end + 1 : end;
+    }
+    if (n < 2)
+        return sl_reply_error(r, 422, "invalid", "ids: give at least 2 runs to compare");
+    json_t *runs = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *stored = sl_store_run_get(r->srv->reader, list[i]);
+        if (!stored) {
+            json_decref(runs);
+            return sl_reply_error(r, 404, "not_found", "there is no run %lld", (long long)list[i]);
+        }
+        json_t *ms = sl_store_measurements(r->srv->reader, list[i]);
+        json_t *a = analysis_of(r->srv, stored, ms ? ms : json_array());
+        json_t *view = run_view(stored);
+        json_t *o = json_pack("{sOsOsOsOsOsOsO}", "id", json_object_get(view, "id"), "workload",
+                              json_object_get(view, "workload"), "status",
+                              json_object_get(view, "status"), "job", json_object_get(view, "job"),
+                              "host", json_object_get(view, "host"), "points",
+                              json_object_get(a, "points") ?: json_null(), "backends",
+                              json_object_get(a, "backends") ?: json_null());
+        json_array_append_new(runs, o);
+        json_decref(view);
+        json_decref(a);
+        json_decref(ms);
+        json_decref(stored);
+    }
+    return sl_reply_json(r, 200, json_pack("{so}", "runs", runs));
+}
+
+const struct sl_route sl_routes[] = {
+    {"GET", "/api/health", health, 0},
+    {"GET", "/api/system", system_info, 0},
+    {"GET", "/api/workloads", workloads, 0},
+    {"GET", "/api/backends", backends, 0},
+    {"GET", "/api/openapi.json", openapi, 0},
+    {"GET", "/metrics", metrics, 0},
+    {"POST", "/api/runs", run_create, 1},
+    {"GET", "/api/runs", runs_list, 0},
+    {"GET", "/api/runs/{id}", run_get, 0},
+    {"DELETE", "/api/runs/{id}", run_delete, 1},
+    {"GET", "/api/runs/{id}/events", run_events, 0},
+    {"POST", "/api/runs/{id}/cancel", run_cancel, 1},
+    {"GET", "/api/runs/{id}/export", run_export, 0},
+    {"GET", "/api/compare", compare, 0},
+    {NULL, NULL, NULL, 0},
+};
