@@ -57,11 +57,14 @@ Q := $(if $(V),,@)
 .PHONY: all test test-unit test-api bench bench-engine bench-store bench-server asan clean calibrate
 all: $(ENGINE) $(SERVER)
 
-# A text file as a C string constant: $(call embed,NAME)
+# A text file as a C string constant: $(call embed,NAME). '?' is escaped so that no "??x"
+# becomes a trigraph under -std=c11; written to a temporary first, so an interrupted build
+# cannot leave a half header that looks up to date.
 define embed
 	@mkdir -p $(@D)
-	$(Q){ echo 'static const char $(1)[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+	$(Q){ printf 'static const char $(1)[] =\n'; \
+	  sed 's/\r$$//; s/\\/\\\\/g; s/"/\\"/g; s/?/\\?/g; s/^/    "/; s/$$/\\n"/' $<; \
+	  printf '    ;\n'; } > $@.tmp && mv $@.tmp $@
 endef
 $(BUILD)/gen/schema_sql.h: db/schema.sql
 	$(call embed,schema_sql)

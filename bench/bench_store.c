@@ -80,6 +80,7 @@ int main(int argc, char **argv)
     uint64_t times[READ_TRIES], t0, elapsed;
     int64_t run = 0;
     int failed = 0;
+    double secs, rate;
 
     if (rows < PER_RUN)
         rows = PER_RUN;
@@ -112,9 +113,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_store: an insert failed\n");
         goto close;
     }
-    double s = (double)elapsed * 1e-9, rate = (double)rows / s;
+    secs = (double)elapsed * 1e-9;
+    rate = (double)rows / secs;
     printf("store: inserted %ld rows in %.3f s = %.0f rows/s   target >= %.0f rows/s   %s\n",
-           rows, s, rate, TARGET_ROWS_S, rate >= TARGET_ROWS_S ? "ok" : "MISS");
+           rows, secs, rate, TARGET_ROWS_S, rate >= TARGET_ROWS_S ? "ok" : "MISS");
 
     /* the last run stored: PER_RUN measurements */
     for (int k = 0; k < READ_TRIES; k++) {

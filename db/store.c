@@ -45,9 +45,7 @@ static const struct migration {
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
-/* The measurement columns, in the order of the INSERT's parameters (after :run_id) and of
- * the SELECT's columns; the names are the engine's JSON keys and are checked against both
- * statements at open. */
+/* How a measurement field is checked on the way in and typed on the way out. */
 enum kind {
     K_INT,   /* JSON integer, INTEGER column */
     K_REAL,  /* JSON number, REAL column */
@@ -56,30 +54,51 @@ enum kind {
     K_ARRAY, /* JSON array, TEXT column holding it as compact JSON */
 };
 
-#define REQUIRED 1u /* a measurement without it is refused */
+#define REQUIRED 1u  /* a measurement without it is refused */
 #define OMIT_NULL 2u /* left out of a measurement read back when NULL (else null) */
 
+/* The measurement columns, in the order of the INSERT's parameters (after :run_id) and of
+ * the SELECT's columns; the names are the engine's JSON keys and are checked against both
+ * statements at open. */
 static const struct field {
     const char *name; /* JSON key and column name */
     enum kind kind;   /* what the JSON value must be, and how it is stored */
     unsigned flags;   /* REQUIRED, OMIT_NULL */
 } fields[] = {
-    {"seq", K_INT, REQUIRED},   {"point", K_INT, 0},         {"rep", K_INT, 0},
-    {"backend", K_TEXT, REQUIRED}, {"cores", K_INT, REQUIRED}, {"variant", K_TEXT, 0},
-    {"size", K_REAL, 0},        {"wall_ns", K_INT, REQUIRED}, {"user_ns", K_INT, 0},
-    {"sys_ns", K_INT, 0},       {"vcsw", K_INT, 0},          {"ivcsw", K_INT, 0},
-    {"minflt", K_INT, 0},       {"majflt", K_INT, 0},        {"maxrss_kb", K_INT, 0},
-    {"spawn_ns", K_INT, 0},     {"compute_ns", K_INT, 0},    {"combine_ns", K_INT, 0},
-    {"overhead_ns", K_INT, 0},  {"busy_ns", K_ARRAY, 0},     {"result", K_REAL, 0},
-    {"result_count", K_INT, 0}, {"result_sum", K_REAL, 0},   {"verified", K_BOOL, REQUIRED},
-    /* the engine writes a message only when the run did not verify */
-    {"message", K_TEXT, OMIT_NULL}, {"work", K_INT, 0},      {"unit", K_TEXT, 0},
-    {"bytes", K_REAL, 0},       {"flops", K_REAL, 0},
+    {"seq", K_INT, REQUIRED},
+    {"point", K_INT, 0},
+    {"rep", K_INT, 0},
+    {"backend", K_TEXT, REQUIRED},
+    {"cores", K_INT, REQUIRED},
+    {"variant", K_TEXT, 0},
+    {"size", K_REAL, 0},
+    {"wall_ns", K_INT, REQUIRED},
+    {"user_ns", K_INT, 0},
+    {"sys_ns", K_INT, 0},
+    {"vcsw", K_INT, 0},
+    {"ivcsw", K_INT, 0},
+    {"minflt", K_INT, 0},
+    {"majflt", K_INT, 0},
+    {"maxrss_kb", K_INT, 0},
+    {"spawn_ns", K_INT, 0},
+    {"compute_ns", K_INT, 0},
+    {"combine_ns", K_INT, 0},
+    {"overhead_ns", K_INT, 0},
+    {"busy_ns", K_ARRAY, 0},
+    {"result", K_REAL, 0},
+    {"result_count", K_INT, 0},
+    {"result_sum", K_REAL, 0},
+    {"verified", K_BOOL, REQUIRED},
+    {"message", K_TEXT, OMIT_NULL}, /* the engine writes it only when not verified */
+    {"work", K_INT, 0},
+    {"unit", K_TEXT, 0},
+    {"bytes", K_REAL, 0},
+    {"flops", K_REAL, 0},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
 static const char *const statuses[] = {
-    SL_RUN_QUEUED, SL_RUN_RUNNING,   SL_RUN_DONE,        SL_RUN_FAILED,
+    SL_RUN_QUEUED,    SL_RUN_RUNNING,   SL_RUN_DONE,        SL_RUN_FAILED,
     SL_RUN_CANCELLED, SL_RUN_TIMED_OUT, SL_RUN_INTERRUPTED,
 };
 #define NSTATUSES (sizeof statuses / sizeof statuses[0])
@@ -189,17 +208,19 @@ static int sqlerr(struct sl_store *st, int rc)
 }
 
 /* Make a statement ready for its next use. Its error, if any, was taken from sqlite3_step. */
-static void done(sqlite3_stmt *s)
+static void reset(sqlite3_stmt *s)
 {
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
 }
 
-/* Run a statement that returns no rows. */
-static int run(struct sl_store *st, sqlite3_stmt *s)
+/* Run a statement that returns no rows, unless binding its parameters failed already (rc),
+ * and make it ready for its next use. */
+static int step(struct sl_store *st, sqlite3_stmt *s, int rc)
 {
-    int rc = sqlerr(st, sqlite3_step(s));
-    done(s);
+    if (rc == 0)
+        rc = sqlerr(st, sqlite3_step(s));
+    reset(s);
     return rc;
 }
 
@@ -249,8 +270,9 @@ static json_t *column(sqlite3_stmt *s, int i, enum kind kind)
     return NULL;
 }
 
-/* The run at the current row of ST_RUN_GET or an ST_LIST statement (new reference, NULL
- * when out of memory); with_lines: the row also has header and summary. */
+/* The run at the current row of ST_RUN_GET or an ST_LIST statement (new reference; NULL
+ * when out of memory or its stored JSON does not parse); with_lines: the row also has
+ * header and summary. */
 static json_t *run_from_row(sqlite3_stmt *s, int with_lines)
 {
     json_t *o = json_object();
@@ -435,10 +457,7 @@ int sl_store_run_insert(struct sl_store *st, const json_t *job, double now, int6
         rc = sqlerr(st, bind_json(s, 2, job));
     if (rc == 0)
         rc = sqlerr(st, sqlite3_bind_double(s, 3, now));
-    if (rc == 0)
-        rc = run(st, s);
-    else
-        done(s);
+    rc = step(st, s, rc);
     if (rc == 0 && id)
         *id = sqlite3_last_insert_rowid(st->db);
     pthread_mutex_unlock(&st->lock);
@@ -459,10 +478,7 @@ int sl_store_run_start(struct sl_store *st, int64_t id, const json_t *header, in
     rc = sqlerr(st, bind_json(s, 2, header));
     sqlite3_bind_int(s, 3, total);
     sqlite3_bind_double(s, 4, now);
-    if (rc == 0)
-        rc = run(st, s);
-    else
-        done(s);
+    rc = step(st, s, rc);
     if (rc == 0 && sqlite3_changes(st->db) == 0)
         rc = -SL_ENOENT;
     pthread_mutex_unlock(&st->lock);
@@ -515,10 +531,7 @@ int sl_store_measurement_insert(struct sl_store *st, int64_t run_id, const json_
     sqlite3_bind_int64(s, 1, run_id);
     for (size_t i = 0; rc == 0 && i < NFIELDS; i++)
         rc = bind_field(st, s, (int)i + 2, &fields[i], json_object_get(m, fields[i].name));
-    if (rc == 0)
-        rc = run(st, s); /* a missing run fails its foreign key: -SL_ENOENT */
-    else
-        done(s);
+    rc = step(st, s, rc); /* a missing run fails its foreign key: -SL_ENOENT */
     pthread_mutex_unlock(&st->lock);
     return rc;
 }
@@ -529,7 +542,7 @@ int sl_store_begin(struct sl_store *st)
 
     pthread_mutex_lock(&st->lock);
     if (st->depth == 0)
-        rc = run(st, st->stmt[ST_BEGIN]);
+        rc = step(st, st->stmt[ST_BEGIN], 0);
     if (rc == 0)
         st->depth++;
     pthread_mutex_unlock(&st->lock);
@@ -549,9 +562,9 @@ int sl_store_end(struct sl_store *st)
         if (sqlite3_get_autocommit(st->db))
             rc = -SL_EIO;
         else
-            rc = run(st, st->stmt[ST_COMMIT]);
+            rc = step(st, st->stmt[ST_COMMIT], 0);
         if (rc && !sqlite3_get_autocommit(st->db))
-            run(st, st->stmt[ST_ROLLBACK]);
+            step(st, st->stmt[ST_ROLLBACK], 0);
     }
     pthread_mutex_unlock(&st->lock);
     return rc;
@@ -575,10 +588,7 @@ int sl_store_run_finish(struct sl_store *st, int64_t id, const char *status, con
     if (rc == 0)
         rc = sqlerr(st, bind_json(s, 4, summary));
     sqlite3_bind_double(s, 5, now);
-    if (rc == 0)
-        rc = run(st, s);
-    else
-        done(s);
+    rc = step(st, s, rc);
     if (rc == 0 && sqlite3_changes(st->db) == 0)
         rc = -SL_ENOENT;
     pthread_mutex_unlock(&st->lock);
@@ -598,7 +608,7 @@ json_t *sl_store_run_get(struct sl_store *st, int64_t id)
         run_obj = run_from_row(s, 1);
     else if (rc != SQLITE_DONE)
         sqlerr(st, rc);
-    done(s);
+    reset(s);
     pthread_mutex_unlock(&st->lock);
     return run_obj;
 }
@@ -617,7 +627,7 @@ int sl_store_run_status(struct sl_store *st, int64_t id, char *buf, size_t len)
     } else {
         rc = rc == SQLITE_DONE ? -SL_ENOENT : sqlerr(st, rc);
     }
-    done(s);
+    reset(s);
     pthread_mutex_unlock(&st->lock);
     return rc;
 }
@@ -662,7 +672,7 @@ json_t *sl_store_measurements(struct sl_store *st, int64_t run_id)
     out = list;
     list = NULL;
 out:
-    done(s);
+    reset(s);
     pthread_mutex_unlock(&st->lock);
     json_decref(list);
     return out;
@@ -722,8 +732,8 @@ json_t *sl_store_runs_list(struct sl_store *st, const char *workload, const char
     out = list;
     list = NULL;
 out:
-    done(cs);
-    done(ls);
+    reset(cs);
+    reset(ls);
     pthread_mutex_unlock(&st->lock);
     json_decref(list);
     return out;
@@ -736,7 +746,7 @@ int sl_store_run_delete(struct sl_store *st, int64_t id)
 
     pthread_mutex_lock(&st->lock);
     sqlite3_bind_int64(s, 1, id);
-    rc = run(st, s); /* its measurements go with it: ON DELETE CASCADE */
+    rc = step(st, s, 0); /* its measurements go with it: ON DELETE CASCADE */
     if (rc == 0 && sqlite3_changes(st->db) == 0)
         rc = -SL_ENOENT;
     pthread_mutex_unlock(&st->lock);
@@ -751,10 +761,7 @@ int sl_store_interrupt_running(struct sl_store *st, double now, const char *erro
     pthread_mutex_lock(&st->lock);
     rc = sqlerr(st, sqlite3_bind_text(s, 1, error, -1, SQLITE_STATIC));
     sqlite3_bind_double(s, 2, now);
-    if (rc == 0)
-        rc = run(st, s);
-    else
-        done(s);
+    rc = step(st, s, rc);
     if (rc == 0)
         rc = sqlite3_changes(st->db);
     pthread_mutex_unlock(&st->lock);
@@ -774,7 +781,7 @@ int sl_store_queued(struct sl_store *st, int64_t *ids, int max)
         ids[n++] = sqlite3_column_int64(s, 0);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         n = sqlerr(st, rc);
-    done(s);
+    reset(s);
     pthread_mutex_unlock(&st->lock);
     return n;
 }
@@ -806,8 +813,8 @@ json_t *sl_store_counts(struct sl_store *st)
     out = counts;
     counts = NULL;
 out:
-    done(by_status);
-    done(meas);
+    reset(by_status);
+    reset(meas);
     pthread_mutex_unlock(&st->lock);
 fail:
     json_decref(runs);
@@ -831,7 +838,7 @@ int sl_store_check(struct sl_store *st, char *err, size_t errlen)
         snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
         rc = -SL_EIO;
     }
-    done(s);
+    reset(s);
     pthread_mutex_unlock(&st->lock);
     return rc;
 }
