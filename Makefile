@@ -133,7 +133,7 @@ test-unit: $(TEST_BIN) $(ENGINE)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) $(TEST_BIN) --jobs 1 $(TEST_ARGS)
 test-api: $(ENGINE) $(SERVER)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) SCALELAB_SERVER=$(abspath $(SERVER)) \
-	  node --test tests/api/
+	  node --test tests/api/*.test.mjs
 
 # Speed goals, each printed next to its target. bench-server needs wrk and curl.
 bench: bench-engine bench-store bench-server

@@ -18,7 +18,7 @@ const WRONG = [
     ['the bare token without Bearer', { headers: { authorization: TOKEN } }],
 ];
 
-describe('auth', () => {
+describe('auth', { timeout: 90000 }, () => {
     let dir, server;
 
     before(async () => {

@@ -8,7 +8,7 @@ import { startServer, makeTempDir, removeDir, errorOf, metricValue, waitUntil, A
 const WORKLOADS = ['pi', 'sumsq', 'euler', 'paths', 'sleep', 'matmul'];
 const BACKENDS = ['serial', 'simd', 'threads', 'processes', 'pool', 'openmp'];
 
-describe('basics', () => {
+describe('basics', { timeout: 90000 }, () => {
     let dir, server;
     const secret = `secret outside the static dir ${Date.now()}`;
 

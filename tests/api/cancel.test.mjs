@@ -8,7 +8,7 @@ import { startServer, makeTempDir, removeDir, errorOf, waitUntil, survivingEngin
 const LONG_JOB = { workload: 'sleep', params: { tasks: 200, us: 50000 }, backends: ['threads'], cores: [1], repeats: 20, warmup: 0 };
 const TINY_JOB = { workload: 'pi', params: { samples: 1e5 }, backends: ['serial'], cores: [1], repeats: 1, warmup: 0 };
 
-describe('cancel', () => {
+describe('cancel', { timeout: 90000 }, () => {
     let dir, server;
 
     before(async () => {

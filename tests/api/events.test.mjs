@@ -38,7 +38,7 @@ function assertCompleteStream(s, id, what) {
     return ms.map((m) => m.json.seq);
 }
 
-describe('events', () => {
+describe('events', { timeout: 90000 }, () => {
     let dir, server;
 
     before(async () => {

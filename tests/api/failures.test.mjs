@@ -12,7 +12,7 @@ const LONG_JOB = { workload: 'sleep', params: { tasks: 200, us: 50000 }, backend
 const STEADY_JOB = { workload: 'sleep', params: { tasks: 2, us: 50000 }, backends: ['serial'], cores: [1], repeats: 100, warmup: 0 };
 const TINY_JOB = { workload: 'pi', params: { samples: 1e5 }, backends: ['serial'], cores: [1], repeats: 1, warmup: 0 };
 
-describe('failures', () => {
+describe('failures', { timeout: 90000 }, () => {
     let dir;
     const servers = [];
     const start = async (opts) => {

@@ -11,7 +11,7 @@ const PI_JOB = {
 };
 const SUMSQ_JOB = { workload: 'sumsq', params: { n: 1e4 }, backends: ['serial'], cores: [1], repeats: 2, warmup: 0 };
 
-describe('runs', () => {
+describe('runs', { timeout: 90000 }, () => {
     let dir, server;
     let piId, sumsqId, piPost, piRun, sumsqRun;
 

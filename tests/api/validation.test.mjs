@@ -97,7 +97,7 @@ function catalogue(maxCores, oversubscribeMax) {
     ];
 }
 
-describe('validation', () => {
+describe('validation', { timeout: 90000 }, () => {
     let dir, server, validId, limits, totalBefore;
 
     before(async () => {
