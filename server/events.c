@@ -144,17 +144,14 @@ void sl_events_free(struct sl_events *ev)
 {
     if (!ev)
         return;
+    sl_events_end_all(ev);
     pthread_mutex_lock(&ev->mu);
-    ev->stopping = 1;
-    for (struct sl_listener *l = ev->head; l; l = l->next) {
-        l->final = 1;
-        wake(l);
-    }
     pthread_cond_broadcast(&ev->cv);
     pthread_mutex_unlock(&ev->mu);
     pthread_join(ev->thread, NULL);
-    /* Listeners still registered belong to responses MHD has not freed; the daemon is
-     * stopped after this, and their free callbacks must not touch the hub: detach them. */
+    /* The daemon is normally stopped by now and every listener freed with its response. Any
+     * left belong to a daemon still running: detach them, so their free callbacks do not
+     * touch a freed hub. */
     pthread_mutex_lock(&ev->mu);
     for (struct sl_listener *l = ev->head; l; l = l->next)
         l->ev = NULL;
