@@ -52,10 +52,31 @@ BENCH_BIN := $(BUILD)/bench/bench_engine
 BENCH_STORE := $(BUILD)/bench/bench_store
 HELLO_MHD := $(BUILD)/bench/hello_mhd
 
+# The dashboard's JavaScript libraries come from npm (package.json pins them, package-lock.json
+# fixes the tree): `npm ci` fills node_modules when it is missing or older than the lock (the
+# stamp records when it last did), and their browser builds are copied to static/vendor/
+# (git-ignored), which the page loads with <script> tags: no CDN, no build step.
+NPM_STAMP := node_modules/.installed
+VENDOR    := static/vendor/chart.umd.js static/vendor/chartjs-chart-error-bars.umd.js
+CHROMIUM  ?= /usr/bin/chromium
+
 # Quiet by default; `make V=1` shows every command.
 Q := $(if $(V),,@)
-.PHONY: all test test-unit test-api bench bench-engine bench-store bench-server asan clean calibrate
-all: $(ENGINE) $(SERVER)
+.PHONY: all vendor test test-unit test-api test-browser screenshots bench bench-engine bench-store bench-server asan clean calibrate
+all: $(ENGINE) $(SERVER) vendor
+vendor: $(VENDOR)
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+static/vendor/chart.umd.js: $(NPM_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CP      $@")
+	$(Q)cp node_modules/chart.js/dist/chart.umd.js $@
+static/vendor/chartjs-chart-error-bars.umd.js: $(NPM_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CP      $@")
+	$(Q)cp node_modules/chartjs-chart-error-bars/build/index.umd.js $@
 
 # A text file as a C string constant: $(call embed,NAME). '?' is escaped so that no "??x"
 # becomes a trigraph under -std=c11; written to a temporary first, so an interrupted build
@@ -127,13 +148,21 @@ $(HELLO_MHD): $(BUILD)/bench/hello_mhd.o
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(SERVER_LIBS)
 
 # Unit tests (one Criterion binary; tests that start the engine find it through
-# SCALELAB_ENGINE), then the API tests against a real server (node --test).
-test: test-unit test-api
+# SCALELAB_ENGINE), then the API tests against a real server (node --test), then the
+# dashboard in a headless Chromium against a real server (node --test, playwright-core).
+test: test-unit test-api test-browser
 test-unit: $(TEST_BIN) $(ENGINE)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) $(TEST_BIN) --jobs 1 $(TEST_ARGS)
 test-api: $(ENGINE) $(SERVER)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) SCALELAB_SERVER=$(abspath $(SERVER)) \
 	  node --test tests/api/*.test.mjs
+test-browser: $(ENGINE) $(SERVER) $(VENDOR)
+	SCALELAB_ENGINE=$(abspath $(ENGINE)) SCALELAB_SERVER=$(abspath $(SERVER)) CHROMIUM=$(CHROMIUM) \
+	  node --test tests/browser/*.test.mjs
+
+# The browser tests again, refreshing the README's screenshots in docs/screenshots/.
+screenshots:
+	$(MAKE) test-browser SCALELAB_UPDATE_SCREENSHOTS=1
 
 # Speed goals, each printed next to its target. bench-server needs wrk and curl.
 bench: bench-engine bench-store bench-server
@@ -153,6 +182,6 @@ asan:
 	    CFLAGS='-O1 -march=$(MARCH)' test-unit
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan static/vendor
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

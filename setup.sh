@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# setup.sh — the two set-up commands on a fresh Debian 12: install what is missing, build,
-# then either run the service (./setup.sh run [server options]) or test (./setup.sh test).
+# setup.sh — the two set-up commands on a fresh Debian 12: install what is missing, build
+# (the C programs, and the dashboard's libraries through npm), then either run the service
+# (./setup.sh run [server options]) or test (./setup.sh test, which needs Chromium too).
 # ./setup.sh bench also installs wrk and curl and runs every benchmark.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_PKGS=(build-essential pkg-config libjansson-dev libmicrohttpd-dev libsqlite3-dev)
-TEST_PKGS=(libcriterion-dev nodejs)
+TEST_PKGS=(libcriterion-dev nodejs chromium)
 BENCH_PKGS=(wrk curl)
+# make runs npm ci for the dashboard's libraries (static/vendor/). Debian's npm conflicts with
+# a nodejs that brings its own npm (NodeSource's): ask for the packages only when npm is missing.
+NPM_PKGS=()
+command -v npm >/dev/null 2>&1 || NPM_PKGS=(nodejs npm)
 
 # Install the Debian packages that are not installed yet (apt-get update only when needed).
 install() {
@@ -27,17 +32,17 @@ jobs=$(nproc 2>/dev/null || echo 2)
 case "${1:-}" in
 run)
     shift
-    install "${BUILD_PKGS[@]}"
+    install "${BUILD_PKGS[@]}" "${NPM_PKGS[@]}"
     make -j"$jobs"
     exec build/bin/scalelab-server "$@"
     ;;
 test)
-    install "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
+    install "${BUILD_PKGS[@]}" "${NPM_PKGS[@]}" "${TEST_PKGS[@]}"
     make -j"$jobs"
     exec make test
     ;;
 bench)
-    install "${BUILD_PKGS[@]}" "${BENCH_PKGS[@]}"
+    install "${BUILD_PKGS[@]}" "${NPM_PKGS[@]}" "${BENCH_PKGS[@]}"
     make -j"$jobs"
     exec make bench
     ;;
