@@ -39,8 +39,24 @@ void sl_job_limits_default(struct sl_job_limits *lim)
     lim->max_memory = pages > 0 && page > 0 ? 0.5 * (double)pages * (double)page : 1e9;
 }
 
-#define FAIL(code, ...)                                                                       \
+/* The job field the last refusal on this thread concerns ("cores", "params.samples"), so that
+ * a form can show the message next to that field. */
+static _Thread_local char last_field[64];
+
+const char *sl_job_error_field(void)
+{
+    return last_field;
+}
+
+static void set_field(const char *fmt, const char *arg)
+{
+    snprintf(last_field, sizeof last_field, fmt, arg);
+}
+
+/* Refuse with a sentence in err, concerning `field` (a format with at most one %s). */
+#define FAIL_AT(field, arg, code, ...)                                                        \
     do {                                                                                      \
+        set_field(field, arg);                                                                \
         snprintf(err, errlen, __VA_ARGS__);                                                   \
         return -(code);                                                                       \
     } while (0)
@@ -85,10 +101,10 @@ static int parse_enum(const json_t *o, const char *key, const char *const *names
         return 0;
     join_names(names, list, sizeof list);
     if (!json_is_string(v))
-        FAIL(SL_EINVAL, "%s must be a string, one of: %s", key, list);
+        FAIL_AT("%s", key, SL_EINVAL, "%s must be a string, one of: %s", key, list);
     int i = name_index(names, json_string_value(v));
     if (i < 0)
-        FAIL(SL_EINVAL, "%s \"%s\" is not known; use one of: %s", key, json_string_value(v),
+        FAIL_AT("%s", key, SL_EINVAL, "%s \"%s\" is not known; use one of: %s", key, json_string_value(v),
              list);
     *out = i;
     return 0;
@@ -102,10 +118,10 @@ static int parse_uint(const json_t *o, const char *key, double min, double max, 
     if (!v)
         return 0;
     if (!json_is_number(v))
-        FAIL(SL_EINVAL, "%s must be a number from %g to %g", key, min, max);
+        FAIL_AT("%s", key, SL_EINVAL, "%s must be a number from %g to %g", key, min, max);
     double d = json_number_value(v);
     if (d != floor(d) || d < min || d > max)
-        FAIL(SL_ERANGE, "%s = %g is out of range: a whole number from %g to %g", key, d, min,
+        FAIL_AT("%s", key, SL_ERANGE, "%s = %g is out of range: a whole number from %g to %g", key, d, min,
              max);
     *out = d;
     return 0;
@@ -127,7 +143,7 @@ static int parse_params(const json_t *o, struct sl_job *job, char *err, size_t e
     if (!params)
         return 0;
     if (!json_is_object(params))
-        FAIL(SL_EINVAL, "params must be an object such as {\"%s\": %g}", wl->params[0].name,
+        FAIL_AT("params", NULL, SL_EINVAL, "params must be an object such as {\"%s\": %g}", wl->params[0].name,
              wl->params[0].def);
     json_object_foreach((json_t *)params, key, v) {
         int i = sl_workload_param_index(wl, key);
@@ -135,15 +151,17 @@ static int parse_params(const json_t *o, struct sl_job *job, char *err, size_t e
             char list[160] = "";
             for (unsigned k = 0; k < wl->nparams; k++)
                 append_name(list, sizeof list, wl->params[k].name);
-            FAIL(SL_ENOENT, "params.%s is not a parameter of %s; its parameters are: %s", key,
+            FAIL_AT("params.%s", key, SL_ENOENT, "params.%s is not a parameter of %s; its parameters are: %s", key,
                  wl->name, list);
         }
         if (!json_is_number(v))
-            FAIL(SL_EINVAL, "params.%s must be a number from %g to %g", key,
+            FAIL_AT("params.%s", key, SL_EINVAL, "params.%s must be a number from %g to %g", key,
                  wl->params[i].min, wl->params[i].max);
         int rc = sl_workload_check_param(wl, (unsigned)i, json_number_value(v), err, errlen);
-        if (rc)
+        if (rc) {
+            set_field("params.%s", key);
             return rc;
+        }
         job->params[i] = json_number_value(v);
     }
     return 0;
@@ -164,25 +182,25 @@ static int parse_backends(const json_t *o, struct sl_job *job, char *err, size_t
         return 0;
     }
     if (!json_is_array(list) || json_array_size(list) == 0)
-        FAIL(SL_EINVAL, "backends must be a non-empty list of names from: %s", names);
+        FAIL_AT("backends", NULL, SL_EINVAL, "backends must be a non-empty list of names from: %s", names);
     if (json_array_size(list) > SL_MAX_BACKENDS)
-        FAIL(SL_ERANGE, "backends lists %zu entries; at most %u", json_array_size(list),
+        FAIL_AT("backends", NULL, SL_ERANGE, "backends lists %zu entries; at most %u", json_array_size(list),
              SL_MAX_BACKENDS);
     size_t i;
     const json_t *v;
     json_array_foreach(list, i, v) {
         if (!json_is_string(v))
-            FAIL(SL_EINVAL, "backends[%zu] must be a name from: %s", i, names);
+            FAIL_AT("backends", NULL, SL_EINVAL, "backends[%zu] must be a name from: %s", i, names);
         const struct sl_backend *b = sl_backend_find(json_string_value(v));
         if (!b)
-            FAIL(SL_ENOENT, "backend \"%s\" is not known; use one of: %s", json_string_value(v),
+            FAIL_AT("backends", NULL, SL_ENOENT, "backend \"%s\" is not known; use one of: %s", json_string_value(v),
                  names);
         for (unsigned k = 0; k < job->nbackends; k++)
             if (job->backends[k] == b)
-                FAIL(SL_EINVAL, "backend \"%s\" is listed twice", b->name);
+                FAIL_AT("backends", NULL, SL_EINVAL, "backend \"%s\" is listed twice", b->name);
         char why[160];
         if (b->probe(why, sizeof why) != 0)
-            FAIL(SL_EUNAVAIL, "backend \"%s\" cannot run on this host: %s", b->name, why);
+            FAIL_AT("backends", NULL, SL_EUNAVAIL, "backend \"%s\" cannot run on this host: %s", b->name, why);
         job->backends[job->nbackends++] = b;
     }
     return 0;
@@ -203,27 +221,27 @@ static int parse_cores(const json_t *o, const struct sl_job_limits *lim, struct 
         return 0;
     }
     if (!json_is_array(list) || json_array_size(list) == 0)
-        FAIL(SL_EINVAL, "cores must be a non-empty list of core counts such as [1, 2]");
+        FAIL_AT("cores", NULL, SL_EINVAL, "cores must be a non-empty list of core counts such as [1, 2]");
     if (json_array_size(list) > SL_MAX_CORE_COUNTS)
-        FAIL(SL_ERANGE, "cores lists %zu counts; at most %u", json_array_size(list),
+        FAIL_AT("cores", NULL, SL_ERANGE, "cores lists %zu counts; at most %u", json_array_size(list),
              SL_MAX_CORE_COUNTS);
     size_t i;
     const json_t *v;
     json_array_foreach(list, i, v) {
         double d = json_is_number(v) ? json_number_value(v) : -1;
         if (d != floor(d) || d < 1 || d > SL_MAX_WORKERS)
-            FAIL(SL_ERANGE, "cores[%zu] must be a whole number from 1 to %u", i, SL_MAX_WORKERS);
+            FAIL_AT("cores", NULL, SL_ERANGE, "cores[%zu] must be a whole number from 1 to %u", i, SL_MAX_WORKERS);
         if (d > cap && job->oversubscribe)
-            FAIL(SL_ELIMIT, "cores[%zu] = %g exceeds the oversubscription limit of %u workers",
+            FAIL_AT("cores", NULL, SL_ELIMIT, "cores[%zu] = %g exceeds the oversubscription limit of %u workers",
                  i, d, cap);
         if (d > cap)
-            FAIL(SL_ELIMIT,
+            FAIL_AT("cores", NULL, SL_ELIMIT,
                  "cores[%zu] = %g exceeds this host's %u usable CPUs; set \"oversubscribe\": true "
                  "(--oversubscribe) to run more workers than cores",
                  i, d, host);
         for (unsigned k = 0; k < job->ncores; k++)
             if (job->cores[k] == (unsigned)d)
-                FAIL(SL_EINVAL, "cores lists %g twice", d);
+                FAIL_AT("cores", NULL, SL_EINVAL, "cores lists %g twice", d);
         job->cores[job->ncores++] = (unsigned)d;
     }
     qsort(job->cores, job->ncores, sizeof job->cores[0], cmp_unsigned);
@@ -251,14 +269,14 @@ static int check_sizes(const struct sl_job_limits *lim, const struct sl_job *job
         for (unsigned k = 0; k < job->ncores; k++) {
             params[wl->weak_param] = weak_value(wl, job->params[wl->weak_param], job->cores[k]);
             if (params[wl->weak_param] > wp->max)
-                FAIL(SL_ERANGE,
+                FAIL_AT("params.%s", wp->name, SL_ERANGE,
                      "weak scaling grows %s.%s to %g at %u cores, above its maximum %g; lower it",
                      wl->name, wp->name, params[wl->weak_param], job->cores[k], wp->max);
             total += wl->memory(params);
         }
     }
     if (total > lim->max_memory)
-        FAIL(SL_ELIMIT, "the job needs %.3g GB of memory for its data, above the limit of %.3g GB "
+        FAIL_AT("params", NULL, SL_ELIMIT, "the job needs %.3g GB of memory for its data, above the limit of %.3g GB "
                         "(half this host's RAM); use smaller sizes",
              total / 1e9, lim->max_memory / 1e9);
     return 0;
@@ -276,33 +294,34 @@ int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl
     int rc, e;
     double d;
     memset(job, 0, sizeof *job);
+    last_field[0] = '\0';
     if (!json_is_object(o))
-        FAIL(SL_EINVAL, "a job must be a JSON object with at least \"workload\"");
+        FAIL_AT("", NULL, SL_EINVAL, "a job must be a JSON object with at least \"workload\"");
     json_object_foreach((json_t *)o, key, v) {
         if (name_index(keys, key) < 0) {
             char list[256];
             join_names(keys, list, sizeof list);
-            FAIL(SL_ENOENT, "unknown field \"%s\"; a job has: %s", key, list);
+            FAIL_AT("%s", key, SL_ENOENT, "unknown field \"%s\"; a job has: %s", key, list);
         }
     }
     v = json_object_get(o, "workload");
     if (!json_is_string(v)) {
         char list[128];
         workload_names(list, sizeof list);
-        FAIL(SL_EINVAL, "workload is required: one of %s", list);
+        FAIL_AT("workload", NULL, SL_EINVAL, "workload is required: one of %s", list);
     }
     job->wl = sl_workload_find(json_string_value(v));
     if (!job->wl) {
         char list[128];
         workload_names(list, sizeof list);
-        FAIL(SL_ENOENT, "workload \"%s\" is not known; use one of: %s", json_string_value(v),
+        FAIL_AT("workload", NULL, SL_ENOENT, "workload \"%s\" is not known; use one of: %s", json_string_value(v),
              list);
     }
     if ((rc = parse_params(o, job, err, errlen)))
         return rc;
     v = json_object_get(o, "oversubscribe");
     if (v && !json_is_boolean(v))
-        FAIL(SL_EINVAL, "oversubscribe must be true or false");
+        FAIL_AT("oversubscribe", NULL, SL_EINVAL, "oversubscribe must be true or false");
     job->oversubscribe = v && json_is_true(v);
     if ((rc = parse_backends(o, job, err, errlen)) || (rc = parse_cores(o, lim, job, err, errlen)))
         return rc;

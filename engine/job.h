@@ -48,6 +48,10 @@ void sl_job_limits_default(struct sl_job_limits *lim);
 int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl_job *job,
                      char *err, size_t errlen);
 
+/* The field the last refusal of sl_job_from_json on this thread concerns: "workload",
+ * "params.samples", "backends", "cores", "repeats", ... ("" for the body as a whole). */
+const char *sl_job_error_field(void);
+
 /* The job as JSON with every default made explicit (new reference), or NULL. */
 json_t *sl_job_to_json(const struct sl_job *job);
 

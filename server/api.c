@@ -228,9 +228,12 @@ static enum MHD_Result run_create(struct sl_req *r)
     int rc = sl_job_from_json(body, &lim, &job, err, sizeof err);
     json_decref(body);
     if (rc) {
-        const char *code;
+        const char *code, *field = sl_job_error_field();
         unsigned status = status_of_error(rc, &code);
-        return sl_reply_error(r, status, code, "%s", err);
+        json_t *refusal = json_pack("{s{ssss}}", "error", "code", code, "message", err);
+        if (refusal && *field) /* lets a form show the message next to the field it concerns */
+            json_object_set_new(json_object_get(refusal, "error"), "field", json_string(field));
+        return sl_reply_json(r, status, refusal);
     }
     if (sl_queue_length(srv->queue) >= srv->cfg.max_queue)
         goto full;

@@ -392,3 +392,40 @@ Test(job, enum_names)
     cr_assert_str_eq(sl_affinity_name(SL_AFF_SPREAD), "spread", "affinity name of spread");
     cr_assert_str_eq(sl_schedule_name(SL_SCHED_GUIDED), "guided", "schedule name of guided");
 }
+
+Test(job, refusals_name_the_field_they_concern)
+{
+    static const struct {
+        const char *json, *field;
+    } cases[] = {
+        {"{\"workload\": \"nope\"}", "workload"},
+        {"{\"workload\": \"pi\", \"params\": {\"samples\": 0}}", "params.samples"},
+        {"{\"workload\": \"pi\", \"params\": {\"nope\": 1}}", "params.nope"},
+        {"{\"workload\": \"pi\", \"backends\": [\"gpu\"]}", "backends"},
+        {"{\"workload\": \"pi\", \"cores\": [64]}", "cores"},
+        {"{\"workload\": \"pi\", \"repeats\": 0}", "repeats"},
+        {"{\"workload\": \"pi\", \"scaling\": \"medium\"}", "scaling"},
+        {"{\"workload\": \"pi\", \"oversubscribe\": \"yes\"}", "oversubscribe"},
+        {"{\"workload\": \"pi\", \"colour\": 1}", "colour"},
+        {"{\"workload\": \"paths\", \"params\": {\"m\": 1e6}, \"cores\": [1, 2], \"scaling\": \"weak\"}",
+         "params.m"},
+    };
+    struct sl_job_limits lim = {.max_cores = 2, .max_memory = 4e9};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sl_job job;
+        char err[512];
+        json_t *o = json_loads(cases[i].json, 0, NULL);
+        cr_assert_not_null(o, "case %zu parses", i);
+        cr_assert_lt(sl_job_from_json(o, &lim, &job, err, sizeof err), 0, "%s is refused",
+                     cases[i].json);
+        cr_assert_str_eq(sl_job_error_field(), cases[i].field, "%s concerns %s (got %s)",
+                         cases[i].json, cases[i].field, sl_job_error_field());
+        json_decref(o);
+    }
+    json_t *ok = json_loads("{\"workload\": \"pi\"}", 0, NULL);
+    struct sl_job job;
+    char err[512];
+    cr_assert_eq(sl_job_from_json(ok, &lim, &job, err, sizeof err), 0);
+    cr_assert_str_eq(sl_job_error_field(), "", "an accepted job leaves no field behind");
+    json_decref(ok);
+}

@@ -6,11 +6,12 @@
 
 /** An error answered by the API ({"error": {"code", "message"}}) or a failed connection. */
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, field = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status; // HTTP status, 0 when the server could not be reached
     this.code = code;     // the API's machine word: invalid, unknown, limit, not_found, ...
+    this.field = field;   // for a refused job: the field concerned ("cores", "params.samples")
   }
 }
 
@@ -44,7 +45,7 @@ export async function request(method, path, body) {
     const err = json && json.error;
     let message = err && err.message ? err.message : `${method} ${path} failed: HTTP ${res.status} ${res.statusText}`;
     if (res.status === 401) message += ' (save the server\'s token in the System view)';
-    throw new ApiError(res.status, err ? err.code : 'http', message);
+    throw new ApiError(res.status, err ? err.code : 'http', message, err && err.field ? err.field : null);
   }
   if (json === null) throw new ApiError(res.status, 'bad_answer', `${method} ${path} answered something that is not JSON`);
   return json;

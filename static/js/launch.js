@@ -190,6 +190,14 @@ export function fieldOfMessage(message, workloadNames, paramNames) {
   return null;
 }
 
+/** The form field for a field the API names, or null when the form has no such field. */
+function formField(apiField) {
+  if (!apiField) return null;
+  if (apiField === 'oversubscribe') return 'cores';
+  if (apiField.startsWith('params.') || FIELDS.includes(apiField)) return apiField;
+  return null;
+}
+
 /** The inputs that carry aria-invalid for a field. */
 function inputsOf(field) {
   if (field.startsWith('params.')) return [...form().querySelectorAll(`[name="param-${field.slice(7)}"]`)];
@@ -254,8 +262,9 @@ async function onSubmit(event) {
     const answer = await api.createRun(job);
     go(`#/runs/${answer.id}`);
   } catch (e) {
+    // The API names the field of a refused job; older servers only name it in the message.
     const field = e.status >= 400 && e.status < 500
-      ? fieldOfMessage(e.message, catalog.workloads.map((w) => w.name), currentWorkload().params.map((p) => p.name))
+      ? formField(e.field) ?? fieldOfMessage(e.message, catalog.workloads.map((w) => w.name), currentWorkload().params.map((p) => p.name))
       : null;
     const focus = showFieldError(field, e.message);
     if (focus) focus.focus();
