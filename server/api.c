@@ -157,6 +157,8 @@ static enum MHD_Result system_info(struct sl_req *r)
     json_t *o = json_object();
     json_object_set(o, "host", srv->host);
     json_object_set_new(o, "limits", limits);
+    /* Whether POST/DELETE need a bearer token, so a client can ask for it up front. */
+    json_object_set_new(o, "token_required", json_boolean(srv->cfg.token[0] != '\0'));
     json_object_set_new(o, "calibration",
                         srv->have_calib ? sl_calibrate_to_json(&srv->calib) : json_null());
     return sl_reply_json(r, 200, o);

@@ -17,7 +17,10 @@ const $ = (sel) => form().querySelector(sel);
 
 /** The view's entry point: builds the form the first time; resolves when it is usable. */
 export async function show() {
-  if (catalog) return;
+  if (catalog) {
+    noteToken();
+    return;
+  }
   try {
     const [workloads, backends, system] = await Promise.all([api.getWorkloads(), api.getBackends(), api.getSystem()]);
     catalog = { workloads, backends, system };
@@ -29,6 +32,15 @@ export async function show() {
   document.getElementById('form-error').textContent = '';
   document.getElementById('launch').disabled = false;
   buildForm();
+  noteToken();
+}
+
+/* A server started with --token refuses launches without it: say so before the click. */
+function noteToken() {
+  const missing = catalog.system.token_required && !api.getToken();
+  document.getElementById('form-error').textContent = missing
+    ? 'This server needs a token to launch runs: save it in the System view first.'
+    : '';
 }
 
 /* ---------- building ---------- */

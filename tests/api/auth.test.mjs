@@ -45,6 +45,11 @@ describe('auth', { timeout: 90000 }, () => {
         assert.equal(await total(), 1);
     });
 
+    test('system says a token is required', async () => {
+        const r = await server.api('GET', '/api/system');
+        assert.equal(r.json.token_required, true);
+    });
+
     test('reads need no token', async () => {
         const id = (await server.api('GET', '/api/runs')).json.runs[0].id;
         for (const p of ['/api/health', '/api/system', '/api/workloads', '/api/backends', '/api/runs',

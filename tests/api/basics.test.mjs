@@ -60,6 +60,7 @@ describe('basics', { timeout: 90000 }, () => {
         assert.equal(limits.max_queue, 7, '--max-queue 7 not reflected');
         assert.equal(limits.run_timeout_s, 123, '--run-timeout 123 not reflected');
         assert.equal(limits.max_body_bytes, 65536);
+        assert.equal(r.json.token_required, false, 'this server runs without a token');
         assert.equal(limits.max_repeats, 1000);
         assert.ok(limits.oversubscribe_max >= limits.max_cores, `oversubscribe_max ${limits.oversubscribe_max}`);
         assert.ok('calibration' in r.json, 'calibration missing (null is allowed)');
