@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -271,6 +272,10 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+
+    /* Orphans of a killed or crashed engine (its worker processes) come back to us, to be
+     * killed and reaped by the queue: nothing of a run outlives it, container or not. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     make_parent(srv.cfg.db);
     if (!(srv.writer = sl_store_open(srv.cfg.db, err, sizeof err)) ||

@@ -190,6 +190,25 @@ static pid_t spawn_engine(struct sl_queue *q, int in[2], int out[2], int err[2])
     _exit(127);
 }
 
+/* After the engine has ended, however it ended: kill what is left of its process group (a
+ * crashed engine leaves its worker processes running) and reap them. The server is a child
+ * subreaper (main.c), so the engine's orphaned workers are its children and would otherwise
+ * stay zombies, worst when the server is PID 1 in a container. Bounded: SIGKILLed
+ * processes die at once. */
+static void reap_group(pid_t pgid)
+{
+    kill(-pgid, SIGKILL);
+    for (int i = 0; i < 200; i++) { /* at most ~1 s */
+        pid_t p = waitpid(-1, NULL, WNOHANG);
+        if (p < 0)
+            return; /* no children left */
+        if (p == 0) {
+            struct timespec ts = {0, 5000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
 static void close_fd(int *fd)
 {
     if (*fd >= 0)
@@ -273,6 +292,7 @@ static void execute(struct sl_queue *q, int64_t id)
     int ws = 0;
     while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
         ;
+    reap_group(pid);
     if (r.len && r.line) { /* a last line without its newline */
         r.line[r.len] = '\0';
         handle_line(q, &r, r.line);
