@@ -62,7 +62,8 @@ CHROMIUM  ?= /usr/bin/chromium
 
 # Quiet by default; `make V=1` shows every command.
 Q := $(if $(V),,@)
-.PHONY: all vendor test test-unit test-api test-browser screenshots bench bench-engine bench-store bench-server asan clean calibrate
+.PHONY: all vendor test test-unit test-api test-browser test-fresh screenshots bench bench-engine bench-store bench-server asan clean calibrate \
+        test-docker lint-docker
 all: $(ENGINE) $(SERVER) vendor
 vendor: $(VENDOR)
 
@@ -160,6 +161,11 @@ test-browser: $(ENGINE) $(SERVER) $(VENDOR)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) SCALELAB_SERVER=$(abspath $(SERVER)) CHROMIUM=$(CHROMIUM) \
 	  node --test tests/browser/*.test.mjs
 
+# The README's set-up promise on a fresh Debian 12 root (debootstrap + chroot): ./setup.sh run
+# and ./setup.sh test from the checkout as a clone has it. Needs root and the network; not in `test`.
+test-fresh:
+	bash tests/fresh/run.sh
+
 # The browser tests again, refreshing the README's screenshots in docs/screenshots/.
 screenshots:
 	$(MAKE) test-browser SCALELAB_UPDATE_SCREENSHOTS=1
@@ -176,6 +182,14 @@ bench-server: $(SERVER) $(ENGINE) $(HELLO_MHD)
 
 calibrate: $(ENGINE)
 	$(ENGINE) calibrate
+
+# The container image (docker/): test-docker builds docker/Dockerfile with podman from a local
+# Debian 12 base and checks the running container (root, several minutes; not in `test`);
+# lint-docker runs dockerfilelint (package.json pins it) on both Dockerfiles.
+test-docker:
+	bash docker/test.sh
+lint-docker: $(NPM_STAMP)
+	npx dockerfilelint docker/Dockerfile docker/Dockerfile.cuda
 
 asan:
 	$(MAKE) BUILD=build-asan SAN='-fsanitize=address,undefined -fno-omit-frame-pointer' \
