@@ -651,31 +651,43 @@ static json_t *measurement_from_row(sqlite3_stmt *s)
     return o;
 }
 
-/* A run that does not exist has no measurements: an empty array. */
-json_t *sl_store_measurements(struct sl_store *st, int64_t run_id)
+/* Every remaining row of s, made into objects by row(), as an array. NULL on error (out of
+ * memory, or a failed step, reported by sqlerr). The caller holds the lock and resets s. */
+static json_t *collect_rows(struct sl_store *st, sqlite3_stmt *s, json_t *(*row)(sqlite3_stmt *))
 {
-    sqlite3_stmt *s = st->stmt[ST_MEAS_LIST];
-    json_t *list = json_array(), *out = NULL;
+    json_t *list = json_array();
     int rc;
 
     if (!list)
         return NULL;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (json_array_append_new(list, row(s)) != 0)
+            goto fail;
+    if (rc == SQLITE_DONE)
+        return list;
+    sqlerr(st, rc);
+fail:
+    json_decref(list);
+    return NULL;
+}
+
+/* A run that does not exist has no measurements: an empty array. */
+json_t *sl_store_measurements(struct sl_store *st, int64_t run_id)
+{
+    sqlite3_stmt *s = st->stmt[ST_MEAS_LIST];
+
     pthread_mutex_lock(&st->lock);
     sqlite3_bind_int64(s, 1, run_id);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if (json_array_append_new(list, measurement_from_row(s)) != 0)
-            goto out;
-    if (rc != SQLITE_DONE) {
-        sqlerr(st, rc);
-        goto out;
-    }
-    out = list;
-    list = NULL;
-out:
+    json_t *out = collect_rows(st, s, measurement_from_row);
     reset(s);
     pthread_mutex_unlock(&st->lock);
-    json_decref(list);
     return out;
+}
+
+/* A row of the runs list: the run without its details. */
+static json_t *list_row(sqlite3_stmt *s)
+{
+    return run_from_row(s, 0);
 }
 
 /* Which of the four list (and count) statements serves these filters. */
@@ -701,7 +713,7 @@ json_t *sl_store_runs_list(struct sl_store *st, const char *workload, const char
 {
     sqlite3_stmt *ls = st->stmt[ST_LIST + filter(workload, status)];
     sqlite3_stmt *cs = st->stmt[ST_COUNT + filter(workload, status)];
-    json_t *list = NULL, *out = NULL;
+    json_t *out = NULL;
     int rc;
 
     if (limit < 0 || offset < 0)
@@ -717,25 +729,15 @@ json_t *sl_store_runs_list(struct sl_store *st, const char *workload, const char
         }
         *total = sqlite3_column_int64(cs, 0);
     }
-    list = json_array();
-    if (!list || bind_filters(st, ls, workload, status) != 0)
-        goto out;
-    sqlite3_bind_int(ls, 3, limit);
-    sqlite3_bind_int(ls, 4, offset);
-    while ((rc = sqlite3_step(ls)) == SQLITE_ROW)
-        if (json_array_append_new(list, run_from_row(ls, 0)) != 0)
-            goto out;
-    if (rc != SQLITE_DONE) {
-        sqlerr(st, rc);
-        goto out;
+    if (bind_filters(st, ls, workload, status) == 0) {
+        sqlite3_bind_int(ls, 3, limit);
+        sqlite3_bind_int(ls, 4, offset);
+        out = collect_rows(st, ls, list_row);
     }
-    out = list;
-    list = NULL;
 out:
     reset(cs);
     reset(ls);
     pthread_mutex_unlock(&st->lock);
-    json_decref(list);
     return out;
 }
 
