@@ -62,7 +62,7 @@ CHROMIUM  ?= /usr/bin/chromium
 
 # Quiet by default; `make V=1` shows every command.
 Q := $(if $(V),,@)
-.PHONY: all vendor test test-unit test-api test-browser test-fresh screenshots bench bench-engine bench-store bench-server asan clean calibrate \
+.PHONY: all run check vendor test test-unit test-api test-browser test-fresh screenshots bench bench-engine bench-store bench-server asan clean calibrate \
         test-docker lint-docker
 all: $(ENGINE) $(SERVER) vendor
 vendor: $(VENDOR)
@@ -160,6 +160,18 @@ test-api: $(ENGINE) $(SERVER)
 test-browser: $(ENGINE) $(SERVER) $(VENDOR)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) SCALELAB_SERVER=$(abspath $(SERVER)) CHROMIUM=$(CHROMIUM) \
 	  node --test tests/browser/*.test.mjs
+
+# Start the service (what ./setup.sh run does once the packages are there).
+run: all
+	$(SERVER) $(RUN_ARGS)
+
+# Static checks: every shell script (shellcheck, when installed), both Dockerfiles, and the
+# dashboard's modules parse.
+SHELL_SCRIPTS := setup.sh .ci/run bench/bench_server.sh docker/test.sh tests/fresh/run.sh tools/debian-rootfs.sh
+check: lint-docker
+	@if command -v shellcheck >/dev/null; then shellcheck $(SHELL_SCRIPTS) && echo "shellcheck: ok"; \
+	 else echo "shellcheck: not installed (apt-get install shellcheck), skipped"; fi
+	@for f in static/app.js static/js/*.js; do node --check $$f || exit 1; done; echo "node --check static/: ok"
 
 # The README's set-up promise on a fresh Debian 12 root (debootstrap + chroot): ./setup.sh run
 # and ./setup.sh test from the checkout as a clone has it. Needs root and the network; not in `test`.
