@@ -171,7 +171,10 @@ SHELL_SCRIPTS := setup.sh .ci/run bench/bench_server.sh docker/test.sh tests/fre
 check: lint-docker
 	@if command -v shellcheck >/dev/null; then shellcheck $(SHELL_SCRIPTS) && echo "shellcheck: ok"; \
 	 else echo "shellcheck: not installed (apt-get install shellcheck), skipped"; fi
-	@for f in static/app.js static/js/*.js; do node --check $$f || exit 1; done; echo "node --check static/: ok"
+	@# as .mjs copies: Node before 20.19 reads a .js file as CommonJS and trips on import
+	@t=$$(mktemp -d); for f in static/app.js static/js/*.js; do \
+	   cp $$f $$t/m.mjs && node --check $$t/m.mjs || { echo "in $$f"; rm -rf $$t; exit 1; }; \
+	 done; rm -rf $$t; echo "node --check static/: ok"
 
 # The README's set-up promise on a fresh Debian 12 root (debootstrap + chroot): ./setup.sh run
 # and ./setup.sh test from the checkout as a clone has it. Needs root and the network; not in `test`.
