@@ -70,3 +70,5 @@ CREATE TABLE measurements (
 );
 
 PRAGMA user_version = 1;
+-- Later versions are migrations in db/store.c (migrations[]): version 2 adds
+-- runs.best_speedup, the best measured speedup of the run's summary (runs list).

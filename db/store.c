@@ -16,7 +16,7 @@
  *
  * The schema is versioned by PRAGMA user_version; migrations[] takes a database from any
  * older version to this build's, one entry per version, all in one transaction. Version 1 is
- * db/schema.sql, embedded at build time.
+ * db/schema.sql, embedded at build time; later versions are the entries after it.
  *
  * Errors: a violated constraint is the caller's (-SL_EINVAL, or -SL_ENOENT for a run that
  * does not exist); any other SQLite failure is -SL_EIO, with SQLite's message on stderr for
@@ -36,12 +36,24 @@
 
 #define BUSY_TIMEOUT_MS 5000
 
+/* The best measured speedup of a run over every backend but the serial baseline, from its
+ * summary (the JSON text `summary_expr`): kept in a column so that the runs list need not
+ * open every summary. NULL when the summary has none. */
+#define BEST_SPEEDUP(summary_expr)                                                         \
+    "(SELECT max(json_extract(b.value, '$.best_speedup_measured'))"                        \
+    " FROM json_each(" summary_expr ", '$.analysis.backends') AS b"                        \
+    " WHERE json_extract(b.value, '$.backend') <> 'serial')"
+
 /* Migrations, oldest first: a database at version v runs every entry above v, in order. */
 static const struct migration {
     int version;     /* the user_version its SQL leaves the database at */
     const char *sql; /* statements taking the previous version to this one */
 } migrations[] = {
     {1, schema_sql},
+    {2, "ALTER TABLE runs ADD COLUMN best_speedup REAL;"
+        "UPDATE runs SET best_speedup = " BEST_SPEEDUP("runs.summary")
+        " WHERE summary IS NOT NULL;"
+        "PRAGMA user_version = 2;"},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -109,7 +121,7 @@ static const char *const statuses[] = {
 #define RUN_COLUMNS                                                                        \
     "id, workload, status, error, job, total,"                                             \
     " (SELECT count(*) FROM measurements WHERE run_id = runs.id),"                         \
-    " created_at, started_at, finished_at"
+    " created_at, started_at, finished_at, best_speedup"
 #define RUN_ORDER " ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4"
 
 enum stmt {
@@ -142,8 +154,8 @@ static const char *const sql[ST_N] = {
                       " VALUES (?1, 'queued', ?2, ?3)",
     [ST_RUN_START] = "UPDATE runs SET status = 'running', header = ?2, total = ?3,"
                      " started_at = ?4 WHERE id = ?1 AND status = 'queued'",
-    [ST_RUN_FINISH] = "UPDATE runs SET status = ?2, error = ?3, summary = ?4, finished_at = ?5"
-                      " WHERE id = ?1",
+    [ST_RUN_FINISH] = "UPDATE runs SET status = ?2, error = ?3, summary = ?4, finished_at = ?5,"
+                      " best_speedup = " BEST_SPEEDUP("?4") " WHERE id = ?1",
     [ST_RUN_GET] = "SELECT " RUN_COLUMNS ", header, summary FROM runs WHERE id = ?1",
     [ST_RUN_STATUS] = "SELECT status FROM runs WHERE id = ?1",
     [ST_RUN_DELETE] = "DELETE FROM runs WHERE id = ?1",
@@ -284,14 +296,15 @@ static json_t *run_from_row(sqlite3_stmt *s, int with_lines)
     bad |= put(o, "error", column(s, 3, K_TEXT));
     bad |= put(o, "job", column(s, 4, K_ARRAY));
     if (with_lines) {
-        bad |= put(o, "header", column(s, 10, K_ARRAY));
-        bad |= put(o, "summary", column(s, 11, K_ARRAY));
+        bad |= put(o, "header", column(s, 11, K_ARRAY));
+        bad |= put(o, "summary", column(s, 12, K_ARRAY));
     }
     bad |= put(o, "total", column(s, 5, K_INT));
     bad |= put(o, "stored", column(s, 6, K_INT));
     bad |= put(o, "created_at", column(s, 7, K_REAL));
     bad |= put(o, "started_at", column(s, 8, K_REAL));
     bad |= put(o, "finished_at", column(s, 9, K_REAL));
+    bad |= put(o, "best_speedup", column(s, 10, K_REAL));
     if (bad) {
         json_decref(o);
         return NULL;

@@ -62,7 +62,8 @@ int sl_store_run_finish(struct sl_store *st, int64_t id, const char *status, con
 
 /* The run as an object: id, workload, status, error, job, header (or null), summary (or
  * null), total (planned timed runs), stored (measurements stored), created_at, started_at,
- * finished_at (unix seconds, null when not yet). NULL when there is no such run. */
+ * finished_at (unix seconds, null when not yet), best_speedup (the best measured speedup of
+ * any backend but serial, from the summary; null without one). NULL when there is no such run. */
 json_t *sl_store_run_get(struct sl_store *st, int64_t id);
 
 /* The status of a run into buf (at least 16 bytes). Returns 0 or -SL_ENOENT. */

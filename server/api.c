@@ -271,27 +271,6 @@ full: {
 }
 }
 
-/* The best measured speedup of a run (over every backend but the baseline), from the
- * engine's summary; null before the run has one. */
-static json_t *best_speedup(struct sl_server *srv, int64_t id)
-{
-    json_t *stored = sl_store_run_get(srv->reader, id);
-    json_t *bes = json_object_get(json_object_get(json_object_get(stored, "summary"), "analysis"),
-                                  "backends");
-    double best = NAN;
-    size_t i;
-    json_t *b;
-    json_array_foreach(bes, i, b) {
-        const char *name = json_string_value(json_object_get(b, "backend"));
-        const json_t *sp = json_object_get(b, "best_speedup_measured");
-        if (name && strcmp(name, "serial") != 0 && json_is_number(sp) &&
-            (isnan(best) || json_number_value(sp) > best))
-            best = json_number_value(sp);
-    }
-    json_decref(stored);
-    return sl_json_number(best);
-}
-
 /* A whole number query argument in [min, max], default def. Returns 0 or -1 (bad). */
 static int int_arg(struct sl_req *r, const char *name, long min, long max, long def, long *out)
 {
@@ -337,12 +316,8 @@ static enum MHD_Result runs_list(struct sl_req *r)
     json_t *views = json_array();
     size_t i;
     json_t *v;
-    json_array_foreach(runs, i, v) {
-        json_t *view = run_view(v);
-        json_object_set_new(view, "best_speedup",
-                            best_speedup(r->srv, json_integer_value(json_object_get(v, "id"))));
-        json_array_append_new(views, view);
-    }
+    json_array_foreach(runs, i, v)
+        json_array_append_new(views, run_view(v));
     json_decref(runs);
     return sl_reply_json(r, 200, json_pack("{sosIsisi}", "runs", views, "total", (json_int_t)total,
                                            "limit", (int)limit, "offset", (int)offset));

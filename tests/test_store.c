@@ -181,7 +181,7 @@ Test(store, open_creates_schema_in_wal_mode)
 {
     struct sl_store *st = open_store();
     sl_store_close(st);
-    cr_assert_eq(sl_store_schema_version(), 1);
+    cr_assert_eq(sl_store_schema_version(), 2);
     cr_assert_eq(header_field(60, 4), (unsigned long)sl_store_schema_version());
     /* file format versions 2/2 mean WAL */
     cr_assert_eq(header_field(18, 1), 2);
@@ -454,6 +454,39 @@ Test(store, run_finish_sets_status_error_summary)
     cr_assert_eq(sl_store_run_finish(st, bad, "exploded", NULL, NULL, 6), -SL_EINVAL);
     cr_assert_eq(sl_store_run_finish(st, bad, SL_RUN_RUNNING, NULL, NULL, 6), -SL_EINVAL);
     cr_assert_eq(sl_store_run_finish(st, bad + 1, SL_RUN_DONE, NULL, NULL, 6), -SL_ENOENT);
+    json_decref(summary);
+    sl_store_close(st);
+}
+
+Test(store, best_speedup_comes_from_the_summary_without_serial)
+{
+    struct sl_store *st = open_store();
+    int64_t a = new_run(st, "pi", 1), b = new_run(st, "pi", 2);
+    /* The engine's summary shape: serial's own "speedup" (1) is the baseline, not a result. */
+    json_t *summary = json_pack(
+        "{s:s, s:{s:[{s:s, s:f}, {s:s, s:f}, {s:s, s:f}, {s:s, s:n}]}}", "type", "summary",
+        "analysis", "backends", "backend", "serial", "best_speedup_measured", 9.0, "backend",
+        "threads", "best_speedup_measured", 1.9, "backend", "openmp", "best_speedup_measured",
+        1.97, "backend", "pool", "best_speedup_measured");
+    cr_assert_not_null(summary);
+    cr_assert_eq(sl_store_run_finish(st, a, SL_RUN_DONE, NULL, summary, 3), 0);
+    cr_assert_eq(sl_store_run_finish(st, b, SL_RUN_FAILED, "no summary", NULL, 4), 0);
+
+    json_t *run = sl_store_run_get(st, a);
+    cr_assert_float_eq(real_of(run, "best_speedup"), 1.97, 1e-12, "the best backend but serial");
+    json_decref(run);
+    run = sl_store_run_get(st, b);
+    cr_assert(is_null(run, "best_speedup"), "no summary, no figure");
+    json_decref(run);
+
+    int64_t total;
+    json_t *list = sl_store_runs_list(st, NULL, NULL, 10, 0, &total);
+    cr_assert_eq(json_array_size(list), 2);
+    cr_assert(is_null(json_array_get(list, 0), "best_speedup"), "newest first: run b");
+    cr_assert_float_eq(real_of(json_array_get(list, 1), "best_speedup"), 1.97, 1e-12,
+                       "the list carries it without the summary");
+    cr_assert_null(json_object_get(json_array_get(list, 1), "summary"));
+    json_decref(list);
     json_decref(summary);
     sl_store_close(st);
 }
