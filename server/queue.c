@@ -4,7 +4,12 @@
  * kills it and every worker process it forked with one kill(-pgid). Its stdout is read
  * line by line with poll(), together with its stderr (the tail is kept for the error
  * message) and a self-pipe that wakes the loop for cancel and stop. Each measurement line is
- * stored before it is published: what a listener sees is always already safe on disk.
+ * stored before it is published: what a listener sees is always already safe on disk, and
+ * a line that cannot be stored stops the engine and fails the run.
+ *
+ * The engine starts clean: an allow-listed environment (env_allowed: no token, nothing of a
+ * launcher's), no descriptor but its three pipes, and a parent-death signal so that it dies
+ * with the server even after a kill -9 (its forked workers do the same with it).
  */
 #include "queue.h"
 
@@ -16,13 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "sl.h"
 
-enum stop_reason { REASON_NONE = 0, REASON_CANCEL, REASON_TIMEOUT, REASON_STOP };
+enum stop_reason { REASON_NONE = 0, REASON_CANCEL, REASON_TIMEOUT, REASON_STOP, REASON_STORE };
 
 struct sl_queue {
     struct sl_queue_opts o;      /* options (engine path copied below) */
@@ -54,6 +60,18 @@ static void poke(struct sl_queue *q)
         perror("scalelab-server: wake pipe");
 }
 
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* The engine's stdin, stdout and stderr: [0] read end, [1] write end; -1 when closed. */
+struct engine_pipes {
+    int in[2], out[2], err[2];
+};
+
 /* Publish the run's status (and end listeners' streams when it is final). */
 static void publish_status(struct sl_queue *q, int64_t id, const char *status,
                            const char *error, int done, int total, int final)
@@ -73,14 +91,25 @@ struct engine_run {
     int total, done;       /* timed runs planned, stored */
     json_t *summary;       /* its summary line, once seen */
     char error[512];       /* its error line, once seen */
+    char store_error[256]; /* why storing what it said failed, once that happened */
     char *line;            /* partial stdout line */
     size_t len, cap;
     char tail[1024];       /* last bytes of its stderr */
     size_t tail_len;
 };
 
+/* A measurement (or the start) that cannot be stored fails the run: a run whose data has
+ * gaps must not end "done". The first failure is kept; pump() stops the engine. */
+static void store_failed(struct engine_run *r, const char *what, int rc)
+{
+    if (!r->store_error[0])
+        snprintf(r->store_error, sizeof r->store_error, "%s (%s); the run was stopped", what,
+                 sl_strerror(rc));
+}
+
 static void handle_line(struct sl_queue *q, struct engine_run *r, const char *line)
 {
+    int rc;
     json_error_t e;
     json_t *o = json_loads(line, 0, &e);
     const char *type = json_string_value(json_object_get(o, "type"));
@@ -91,12 +120,22 @@ static void handle_line(struct sl_queue *q, struct engine_run *r, const char *li
     if (strcmp(type, "header") == 0) {
         r->total = (int)json_integer_value(json_object_get(json_object_get(o, "plan"),
                                                            "timed_runs"));
-        if (sl_store_run_start(q->st, r->id, o, r->total, sl_queue_now()) == 0)
+        rc = sl_store_run_start(q->st, r->id, o, r->total, sl_queue_now());
+        if (rc == 0)
             publish_status(q, r->id, SL_RUN_RUNNING, NULL, 0, r->total, 0);
+        else if (rc != -SL_ENOENT) /* not a run cancelled meanwhile: the store failed */
+            store_failed(r, "the run's start could not be stored", rc);
     } else if (strcmp(type, "measurement") == 0) {
-        if (sl_store_measurement_insert(q->st, r->id, o) == 0) {
+        if (r->store_error[0]) {
+            /* the run fails anyway: store nothing after a gap */
+        } else if ((rc = sl_store_measurement_insert(q->st, r->id, o)) == 0) {
             r->done++;
             sl_events_publish(q->ev, r->id, "measurement", o, 0);
+        } else {
+            char what[64];
+            snprintf(what, sizeof what, "measurement %lld could not be stored",
+                     (long long)json_integer_value(json_object_get(o, "seq")));
+            store_failed(r, what, rc);
         }
     } else if (strcmp(type, "summary") == 0) {
         json_decref(r->summary);
@@ -167,27 +206,107 @@ static void last_stderr_line(const struct engine_run *r, char *out, size_t len)
     snprintf(out, len, "%s", start);
 }
 
-static pid_t spawn_engine(struct sl_queue *q, int in[2], int out[2], int err[2])
+/* --- the engine's process --- */
+
+/* What of the server's environment the engine gets: nothing else (a token, a launcher's
+ * variables) reaches it or its workloads. A name ending in '*' is a prefix. */
+static const char *const env_allowed[] = {
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_*", "TZ", "TMPDIR",
+    "OMP_*", "GOMP_*",                      /* the openmp backend */
+    "XDG_CACHE_HOME", "SCALELAB_CALIBRATION", /* where the engine finds its calibration */
+    "SCALELAB_TEST_WORKLOADS",              /* the crash workload of the tests */
+    "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", /* make asan */
+    NULL};
+
+static int env_is_allowed(const char *var)
 {
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
-        return -1;
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    /* Child: its own process group, the pipes as stdio, signals as a fresh process has them
-     * (the server blocks SIGINT/SIGTERM in all its threads), then the engine. */
+    const char *eq = strchr(var, '=');
+    size_t n = eq ? (size_t)(eq - var) : strlen(var);
+    for (const char *const *a = env_allowed; *a; a++) {
+        size_t k = strlen(*a);
+        if ((*a)[k - 1] == '*' ? n >= k - 1 && strncmp(var, *a, k - 1) == 0
+                               : n == k && strncmp(var, *a, k) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The engine's environment: the allowed variables of ours (the array is new, its strings
+ * are environ's). Built before fork: the child of a threaded process may not allocate. */
+static char **engine_environ(void)
+{
+    extern char **environ;
+    size_t n = 0, k = 0;
+    while (environ && environ[n])
+        n++;
+    char **env = calloc(n + 1, sizeof *env);
+    for (size_t i = 0; env && i < n; i++)
+        if (env_is_allowed(environ[i]))
+            env[k++] = environ[i];
+    return env;
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void child_exec(const char *engine, char **env, pid_t parent, int in, int out, int err)
+{
+    /* Die with the server: SIGKILL when the thread that forked us (the queue thread, which
+     * lives as long as the server) ends, however it ends. If the server died before the
+     * prctl, getppid is no longer it: exit now. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(126);
+    /* Its own process group, the pipes as stdio, no other descriptor (a launcher's, the
+     * database's, the listening socket), signals as a fresh process has them (the server
+     * blocks SIGINT/SIGTERM in all its threads), then the engine. */
     setpgid(0, 0);
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+        _exit(127);
+    if (close_range(3, ~0u, 0) != 0)
+        for (int fd = 3; fd < 65536; fd++)
+            close(fd);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
     char *argv[] = {"scalelab-engine", "run", "--job", "-", "--json", NULL};
-    execv(q->engine, argv);
-    dprintf(2, "scalelab-engine: cannot execute %s: %s\n", q->engine, strerror(errno));
+    execve(engine, argv, env);
+    dprintf(2, "scalelab-engine: cannot execute %s: %s\n", engine, strerror(errno));
     _exit(127);
+}
+
+/* Start the engine with its stdin, stdout and stderr on pipes (the server's ends are left
+ * in p). Returns its pid (also its process group), or -1 with errno set. */
+static pid_t spawn_engine(struct sl_queue *q, struct engine_pipes *p)
+{
+    if (pipe2(p->in, O_CLOEXEC) || pipe2(p->out, O_CLOEXEC) || pipe2(p->err, O_CLOEXEC))
+        return -1;
+    char **env = engine_environ();
+    if (!env)
+        return -1;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0)
+        child_exec(q->engine, env, parent, p->in[0], p->out[1], p->err[1]);
+    int saved = errno;
+    free(env);
+    if (pid < 0) {
+        errno = saved;
+        return -1;
+    }
+    setpgid(pid, pid); /* also here: whichever of parent and child runs first */
+    close_fd(&p->in[0]);
+    close_fd(&p->out[1]);
+    close_fd(&p->err[1]);
+    return pid;
+}
+
+static void pipes_close(struct engine_pipes *p)
+{
+    for (int i = 0; i < 2; i++) {
+        close_fd(&p->in[i]);
+        close_fd(&p->out[i]);
+        close_fd(&p->err[i]);
+    }
 }
 
 /* After the engine has ended, however it ended: kill what is left of its process group (a
@@ -209,86 +328,155 @@ static void reap_group(pid_t pgid)
     }
 }
 
-static void close_fd(int *fd)
+/* Why the run should stop now (cancel, stop, timeout, a failed store), or REASON_NONE. */
+static enum stop_reason stop_reason(struct sl_queue *q, const struct engine_run *r,
+                                    double deadline)
 {
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
+    enum stop_reason reason = REASON_NONE;
+    pthread_mutex_lock(&q->mu);
+    if (q->stop)
+        reason = REASON_STOP;
+    else if (q->cancel_running)
+        reason = REASON_CANCEL;
+    pthread_mutex_unlock(&q->mu);
+    if (!reason && r->store_error[0])
+        reason = REASON_STORE;
+    if (!reason && deadline > 0 && sl_queue_now() >= deadline)
+        reason = REASON_TIMEOUT;
+    return reason;
+}
+
+/* Read the engine's stdout and stderr until both end, handling each line as it comes;
+ * kill its process group at the first reason to stop. Returns that reason. */
+static enum stop_reason pump(struct sl_queue *q, struct engine_run *r, struct engine_pipes *p,
+                             pid_t pid)
+{
+    enum stop_reason reason = REASON_NONE;
+    double deadline = q->o.run_timeout > 0 ? sl_queue_now() + q->o.run_timeout : 0;
+    while (p->out[0] >= 0 || p->err[0] >= 0) {
+        struct pollfd f[3] = {{p->out[0], POLLIN, 0}, {p->err[0], POLLIN, 0},
+                              {q->wake[0], POLLIN, 0}};
+        int timeout = -1;
+        if (deadline > 0 && !reason) {
+            double left = deadline - sl_queue_now();
+            timeout = left <= 0 ? 0 : (int)(left * 1000) + 1;
+        }
+        if (poll(f, 3, timeout) < 0 && errno != EINTR)
+            break;
+        char buf[16384];
+        if (f[0].revents) {
+            ssize_t k = read(p->out[0], buf, sizeof buf);
+            if (k > 0)
+                take_stdout(q, r, buf, (size_t)k);
+            else if (k == 0 || errno != EINTR)
+                close_fd(&p->out[0]);
+        }
+        if (f[1].revents) {
+            ssize_t k = read(p->err[0], buf, sizeof buf);
+            if (k > 0)
+                take_stderr(r, buf, (size_t)k);
+            else if (k == 0 || errno != EINTR)
+                close_fd(&p->err[0]);
+        }
+        if (f[2].revents)
+            while (read(q->wake[0], buf, sizeof buf) > 0)
+                ;
+        if (!reason && (reason = stop_reason(q, r, deadline)))
+            kill(-pid, SIGKILL); /* the engine and every worker it forked */
+    }
+    return reason;
+}
+
+/* The run's final status and its error sentence, from why it stopped and how the engine
+ * exited (wait status ws). */
+static const char *verdict(struct sl_queue *q, const struct engine_run *r,
+                           enum stop_reason reason, int ws, char *error, size_t len)
+{
+    char last[400];
+    switch (reason) {
+    case REASON_CANCEL:
+        snprintf(error, len, "cancelled by request");
+        return SL_RUN_CANCELLED;
+    case REASON_TIMEOUT:
+        snprintf(error, len, "ran past the run timeout of %g s", q->o.run_timeout);
+        return SL_RUN_TIMED_OUT;
+    case REASON_STOP:
+        snprintf(error, len, "the server stopped while the run was running");
+        return SL_RUN_INTERRUPTED;
+    case REASON_STORE:
+        snprintf(error, len, "%s", r->store_error);
+        return SL_RUN_FAILED;
+    case REASON_NONE:
+        break;
+    }
+    if (r->store_error[0]) { /* the last line, read after the engine ended */
+        snprintf(error, len, "%s", r->store_error);
+        return SL_RUN_FAILED;
+    }
+    if (WIFEXITED(ws) && (WEXITSTATUS(ws) == 0 || WEXITSTATUS(ws) == 3) && r->summary) {
+        if (WEXITSTATUS(ws) == 3) { /* done, with a warning on its last stderr line */
+            last_stderr_line(r, last, sizeof last);
+            snprintf(error, len, "%s", last);
+        }
+        return SL_RUN_DONE;
+    }
+    if (WIFSIGNALED(ws)) {
+        snprintf(error, len, "the engine was killed by signal %d (%s)", WTERMSIG(ws),
+                 strsignal(WTERMSIG(ws)));
+    } else if (r->error[0]) {
+        snprintf(error, len, "%s", r->error);
+    } else {
+        last_stderr_line(r, last, sizeof last);
+        snprintf(error, len, "the engine exited with status %d%s%s",
+                 WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, last[0] ? ": " : "", last);
+    }
+    return SL_RUN_FAILED;
+}
+
+/* The job of a run still queued, as compact JSON (caller frees), or NULL when the run was
+ * cancelled or deleted while it waited. */
+static char *queued_job(struct sl_queue *q, int64_t id)
+{
+    json_t *run = sl_store_run_get(q->st, id);
+    const char *status = json_string_value(json_object_get(run, "status"));
+    char *job = status && strcmp(status, SL_RUN_QUEUED) == 0
+                    ? json_dumps(json_object_get(run, "job"), JSON_COMPACT)
+                    : NULL;
+    json_decref(run);
+    return job;
+}
+
+/* Store the run's end and tell its listeners (their streams end). */
+static void finish_run(struct sl_queue *q, const struct engine_run *r, const char *final,
+                       const char *error)
+{
+    char status[16];
+    if (sl_store_run_finish(q->st, r->id, final, error, r->summary, sl_queue_now()) != 0)
+        fprintf(stderr, "scalelab-server: run %lld: could not store its end (%s: %s)\n",
+                (long long)r->id, final, error ? error : "");
+    if (sl_store_run_status(q->st, r->id, status, sizeof status) != 0)
+        snprintf(status, sizeof status, "%s", final);
+    publish_status(q, r->id, status, error, r->done, r->total, 1);
 }
 
 static void execute(struct sl_queue *q, int64_t id)
 {
     struct engine_run r = {.id = id};
-    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-    enum stop_reason reason = REASON_NONE;
-    char status[16], error[600] = "";
+    struct engine_pipes p = {{-1, -1}, {-1, -1}, {-1, -1}};
+    char error[600] = "";
     const char *final = SL_RUN_FAILED;
-    json_t *run = sl_store_run_get(q->st, id);
-    if (!run || strcmp(json_string_value(json_object_get(run, "status")), SL_RUN_QUEUED) != 0) {
-        json_decref(run);
+    char *job = queued_job(q, id);
+    if (!job)
         return; /* cancelled or deleted while it waited */
-    }
-    char *job = json_dumps(json_object_get(run, "job"), JSON_COMPACT);
-    json_decref(run);
-    pid_t pid = job ? spawn_engine(q, in, out, err) : -1;
+    pid_t pid = spawn_engine(q, &p);
     if (pid < 0) {
         snprintf(error, sizeof error, "could not start the engine: %s", strerror(errno));
-        goto finish;
+        goto out;
     }
-    setpgid(pid, pid); /* also here: whichever of parent and child runs first */
-    close_fd(&in[0]);
-    close_fd(&out[1]);
-    close_fd(&err[1]);
     size_t jl = strlen(job);
-    if (write(in[1], job, jl) != (ssize_t)jl)
-        snprintf(error, sizeof error, "could not hand the job to the engine");
-    close_fd(&in[1]);
-
-    double deadline = q->o.run_timeout > 0 ? sl_queue_now() + q->o.run_timeout : 0;
-    int killed = 0;
-    while (out[0] >= 0 || err[0] >= 0) {
-        struct pollfd p[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {q->wake[0], POLLIN, 0}};
-        int timeout = -1;
-        if (deadline > 0 && !killed) {
-            double left = deadline - sl_queue_now();
-            timeout = left <= 0 ? 0 : (int)(left * 1000) + 1;
-        }
-        int n = poll(p, 3, timeout);
-        if (n < 0 && errno != EINTR)
-            break;
-        char buf[16384];
-        if (p[0].revents) {
-            ssize_t k = read(out[0], buf, sizeof buf);
-            if (k > 0)
-                take_stdout(q, &r, buf, (size_t)k);
-            else if (k == 0 || errno != EINTR)
-                close_fd(&out[0]);
-        }
-        if (p[1].revents) {
-            ssize_t k = read(err[0], buf, sizeof buf);
-            if (k > 0)
-                take_stderr(&r, buf, (size_t)k);
-            else if (k == 0 || errno != EINTR)
-                close_fd(&err[0]);
-        }
-        if (p[2].revents)
-            while (read(q->wake[0], buf, sizeof buf) > 0)
-                ;
-        if (!killed) {
-            pthread_mutex_lock(&q->mu);
-            if (q->stop)
-                reason = REASON_STOP;
-            else if (q->cancel_running)
-                reason = REASON_CANCEL;
-            pthread_mutex_unlock(&q->mu);
-            if (!reason && deadline > 0 && sl_queue_now() >= deadline)
-                reason = REASON_TIMEOUT;
-            if (reason) {
-                kill(-pid, SIGKILL); /* the engine and every worker it forked */
-                killed = 1;
-            }
-        }
-    }
+    int handed = write(p.in[1], job, jl) == (ssize_t)jl;
+    close_fd(&p.in[1]);
+    enum stop_reason reason = pump(q, &r, &p, pid);
     int ws = 0;
     while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
         ;
@@ -297,52 +485,13 @@ static void execute(struct sl_queue *q, int64_t id)
         r.line[r.len] = '\0';
         handle_line(q, &r, r.line);
     }
-    switch (reason) {
-    case REASON_CANCEL:
-        final = SL_RUN_CANCELLED;
-        snprintf(error, sizeof error, "cancelled by request");
-        break;
-    case REASON_TIMEOUT:
-        final = SL_RUN_TIMED_OUT;
-        snprintf(error, sizeof error, "ran past the run timeout of %g s", q->o.run_timeout);
-        break;
-    case REASON_STOP:
-        final = SL_RUN_INTERRUPTED;
-        snprintf(error, sizeof error, "the server stopped while the run was running");
-        break;
-    case REASON_NONE:
-        if (WIFEXITED(ws) && (WEXITSTATUS(ws) == 0 || WEXITSTATUS(ws) == 3) && r.summary) {
-            final = SL_RUN_DONE;
-            if (WEXITSTATUS(ws) == 3) {
-                char last[400];
-                last_stderr_line(&r, last, sizeof last);
-                snprintf(error, sizeof error, "%s", last);
-            }
-        } else if (WIFSIGNALED(ws)) {
-            snprintf(error, sizeof error, "the engine was killed by signal %d (%s)",
-                     WTERMSIG(ws), strsignal(WTERMSIG(ws)));
-        } else if (r.error[0]) {
-            snprintf(error, sizeof error, "%s", r.error);
-        } else {
-            char last[400];
-            last_stderr_line(&r, last, sizeof last);
-            snprintf(error, sizeof error, "the engine exited with status %d%s%s",
-                     WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, last[0] ? ": " : "", last);
-        }
-        break;
-    }
-finish:
-    close_fd(&in[0]);
-    close_fd(&in[1]);
-    close_fd(&out[0]);
-    close_fd(&out[1]);
-    close_fd(&err[0]);
-    close_fd(&err[1]);
+    final = verdict(q, &r, reason, ws, error, sizeof error);
+    if (!handed && strcmp(final, SL_RUN_DONE) != 0 && !error[0])
+        snprintf(error, sizeof error, "could not hand the job to the engine");
+out:
+    pipes_close(&p);
     free(job);
-    sl_store_run_finish(q->st, id, final, error[0] ? error : NULL, r.summary, sl_queue_now());
-    if (sl_store_run_status(q->st, id, status, sizeof status) != 0)
-        snprintf(status, sizeof status, "%s", final);
-    publish_status(q, id, status, error[0] ? error : NULL, r.done, r.total, 1);
+    finish_run(q, &r, final, error[0] ? error : NULL);
     json_decref(r.summary);
     free(r.line);
 }

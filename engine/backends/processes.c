@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,6 +121,7 @@ static int processes_run(const struct sl_exec *x, struct sl_timing *timing)
     pthread_barrier_init(bar, &attr, n);
     pthread_barrierattr_destroy(&attr);
 
+    pid_t parent = getpid();
     for (; forked < n; forked++) {
         if (pipe(fds[forked]) != 0) {
             sl_backend_set_error("pipe failed for worker %u: %s", forked, strerror(errno));
@@ -143,6 +145,11 @@ static int processes_run(const struct sl_exec *x, struct sl_timing *timing)
             static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
             for (size_t k = 0; k < sizeof fatal / sizeof fatal[0]; k++)
                 signal(fatal[k], SIG_DFL);
+            /* A worker dies with the engine, even a SIGKILLed one (whose own parent-death
+             * signal fires when the server dies): nothing of a run outlives it. */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent)
+                _exit(4);
             close(fds[id][0]);
             sl_affinity_apply(x->affinity, id, n);
             sl_work_static(x, id, barrier_wait, bar, &rec);

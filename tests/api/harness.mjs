@@ -86,7 +86,8 @@ let serial = 0;
  *   db (path; default <dir>/scalelab-N.db), staticDir (default: a fresh dir with an
  *   index.html written here), token, maxQueue, runTimeout, maxCores, env (extra variables),
  *   listen (default 127.0.0.1:0), args (extra arguments), autoToken (send the token on
- *   every api() call unless the call says otherwise).
+ *   every api() call unless the call says otherwise), extraFds (descriptors inherited as
+ *   3, 4, ...).
  * Returns the server object described at the bottom of this function.
  */
 export async function startServer(opts = {}) {
@@ -111,7 +112,9 @@ export async function startServer(opts = {}) {
     if (opts.token !== undefined) args.push('--token', opts.token);
     if (opts.args) args.push(...opts.args);
 
-    const proc = spawn(SERVER, args, { env: serverEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    // extraFds: descriptors the server inherits as 3, 4, ... (as from a careless launcher).
+    const stdio = ['ignore', 'pipe', 'pipe', ...(opts.extraFds || [])];
+    const proc = spawn(SERVER, args, { env: serverEnv(opts.env), stdio });
     live.add(proc);
     proc.once('exit', () => live.delete(proc));
     let stdout = '';
