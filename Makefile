@@ -126,7 +126,9 @@ $(SERVER): $(SERVER_OBJ) $(STORE_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(SERVER_LIBS)
 
-$(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(STORE_OBJ) $(LIB)
+# The unit tests also cover server modules that stand alone (events.c).
+TEST_SERVER_OBJ := $(BUILD)/server/events.o
+$(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(STORE_OBJ) $(TEST_SERVER_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(SERVER_LIBS) $(shell pkg-config --libs criterion)

@@ -26,6 +26,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,7 +173,7 @@ static const char *const sql[ST_N] = {
         "SELECT seq, point, rep, backend, cores, variant, size, wall_ns, user_ns, sys_ns, vcsw,"
         " ivcsw, minflt, majflt, maxrss_kb, spawn_ns, compute_ns, combine_ns, overhead_ns,"
         " busy_ns, result, result_count, result_sum, verified, message, work, unit, bytes,"
-        " flops FROM measurements WHERE run_id = ?1 ORDER BY seq",
+        " flops FROM measurements WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     /* One statement per filter, rather than "?1 IS NULL OR ...", so that each can use its
      * index. Parameters keep their numbers in every variant: ?1 workload, ?2 status. */
     [ST_LIST + 0] = "SELECT " RUN_COLUMNS " FROM runs" RUN_ORDER,
@@ -685,16 +686,24 @@ fail:
 }
 
 /* A run that does not exist has no measurements: an empty array. */
-json_t *sl_store_measurements(struct sl_store *st, int64_t run_id)
+json_t *sl_store_measurements_page(struct sl_store *st, int64_t run_id, int64_t after_seq,
+                                   int limit)
 {
     sqlite3_stmt *s = st->stmt[ST_MEAS_LIST];
 
     pthread_mutex_lock(&st->lock);
     sqlite3_bind_int64(s, 1, run_id);
+    sqlite3_bind_int64(s, 2, after_seq);
+    sqlite3_bind_int(s, 3, limit); /* a negative LIMIT is no limit */
     json_t *out = collect_rows(st, s, measurement_from_row);
     reset(s);
     pthread_mutex_unlock(&st->lock);
     return out;
+}
+
+json_t *sl_store_measurements(struct sl_store *st, int64_t run_id)
+{
+    return sl_store_measurements_page(st, run_id, INT64_MIN, -1);
 }
 
 /* A row of the runs list: the run without its details. */

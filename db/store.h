@@ -73,6 +73,11 @@ int sl_store_run_status(struct sl_store *st, int64_t id, char *buf, size_t len);
  * (busy_ns as an array), or NULL on error. */
 json_t *sl_store_measurements(struct sl_store *st, int64_t run_id);
 
+/* At most limit (< 0: all) of a run's measurements with a seq above after_seq, in seq
+ * order: a page for whoever streams a big run without holding all of it. NULL on error. */
+json_t *sl_store_measurements_page(struct sl_store *st, int64_t run_id, int64_t after_seq,
+                                   int limit);
+
 /* Runs, newest first, filtered by workload and/or status (NULL = any), without header,
  * summary or measurements. *total is the count before limit/offset. Returns an array, or
  * NULL on error. */

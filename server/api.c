@@ -5,12 +5,14 @@
  * analysis from engine/analysis.c) is computed from the store; once the run has ended it
  * cannot change, so its body is kept in a small cache until the run is deleted.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 
 #include "analysis.h"
 #include "job.h"
@@ -343,48 +345,68 @@ static enum MHD_Result run_get(struct sl_req *r)
     return sl_reply_body(r, 200, "application/json", body, len, 0, NULL);
 }
 
-/* Prime a new listener with the run's state and stored measurements (under the hub's lock). */
-struct prime_ctx {
-    struct sl_server *srv;
-    int64_t id;
-};
-
-static void prime(void *arg, struct sl_listener *l)
+/* Prime a new listener with the run's stored status (under the hub's lock: keep it quick).
+ * For a running run it comes first; an ended one's closes the stream after the stored
+ * measurements, which the listener reads itself, a page at a time (backlog below). */
+static void prime(void *ctx, int64_t id, struct sl_listener *l)
 {
-    struct prime_ctx *c = arg;
-    json_t *stored = sl_store_run_get(c->srv->reader, c->id);
+    struct sl_server *srv = ctx;
+    json_t *stored = sl_store_run_get(srv->reader, id);
     if (!stored)
         return;
     const char *status = json_string_value(json_object_get(stored, "status"));
-    json_t *st = json_pack("{sIsss{sOsO}sO}", "id", (json_int_t)c->id, "status", status,
+    json_t *st = json_pack("{sIsss{sOsO}sO}", "id", (json_int_t)id, "status", status,
                            "progress", "done", json_object_get(stored, "stored"), "total",
                            json_object_get(stored, "total"), "error", json_object_get(stored, "error"));
-    json_t *ms = sl_store_measurements(c->srv->reader, c->id);
-    int final = is_final(status);
-    /* A running run: its state first, then what is stored; an ended one: the other way
-     * round, so that its final status closes the stream. */
-    if (!final)
-        sl_listener_send(l, "status", st, 0);
-    size_t i;
-    json_t *m;
-    json_array_foreach(ms, i, m)
-        sl_listener_send(l, "measurement", m, 0);
-    if (final)
-        sl_listener_send(l, "status", st, 1);
-    json_decref(ms);
+    if (st)
+        sl_listener_send(l, "status", st, is_final(status));
     json_decref(st);
     json_decref(stored);
 }
 
+static json_t *backlog(void *ctx, int64_t id, int64_t after_seq, unsigned max)
+{
+    struct sl_server *srv = ctx;
+    return sl_store_measurements_page(srv->reader, id, after_seq, (int)max);
+}
+
+/* The client's address as text (the per-address cap of event listeners). */
+static void client_addr(struct sl_req *r, char *ip, size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    snprintf(ip, len, "-");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, (socklen_t)len);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, (socklen_t)len);
+}
+
 static enum MHD_Result run_events(struct sl_req *r)
 {
-    char status[16];
+    char status[16], ip[INET6_ADDRSTRLEN];
     if (sl_store_run_status(r->srv->reader, r->id, status, sizeof status) != 0)
         return no_run(r);
-    struct prime_ctx c = {r->srv, r->id};
-    struct sl_listener *l = sl_listener_new(r->srv->events, r->id, r->conn, prime, &c);
-    if (!l)
+    client_addr(r, ip, sizeof ip);
+    int why = 0;
+    struct sl_listener *l =
+        sl_listener_new(r->srv->events, r->id, r->conn, ip, prime, backlog, r->srv, &why);
+    if (!l && why == -SL_ENOMEM)
         return sl_reply_error(r, 500, "internal", "out of memory");
+    if (!l) {
+        /* 429: this client has enough streams open; 503: the server has. */
+        int mine = why == -SL_ELIMIT;
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 mine ? "this client already has %u live event streams open: close one first"
+                      : "the server already serves %u live event streams: retry later",
+                 mine ? r->srv->cfg.max_listeners_per_client : r->srv->cfg.max_listeners);
+        struct MHD_Response *er = sl_error_response("too_many_listeners", msg);
+        if (er)
+            MHD_add_response_header(er, "Retry-After", "10");
+        return sl_reply_response(r, mine ? 429 : 503, er);
+    }
     return sl_reply_response(r, 200, sl_listener_response(l));
 }
 

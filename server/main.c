@@ -38,6 +38,9 @@ static const char usage_text[] =
     "  --max-queue N        runs that may wait (SCALELAB_MAX_QUEUE; default 16)\n"
     "  --run-timeout S      seconds a run may take (SCALELAB_RUN_TIMEOUT; default 3600, 0 = none)\n"
     "  --threads N          HTTP threads (SCALELAB_THREADS; default: CPUs, at least 2)\n"
+    "  --max-listeners N    live event streams at once (SCALELAB_MAX_LISTENERS; default 256)\n"
+    "  --max-listeners-per-client N  ... from one client address (SCALELAB_MAX_LISTENERS_PER_CLIENT;\n"
+    "                       default 32)\n"
     "  --no-access-log      no line per request on stderr (SCALELAB_ACCESS_LOG=0)\n"
     "  --check              check the database's integrity, print ok, and exit\n"
     "  --help, --version\n";
@@ -114,10 +117,12 @@ static void defaults(struct sl_config *c)
     c->run_timeout = 3600;
     c->threads = sl_cpus_allowed() < 2 ? 2 : sl_cpus_allowed();
     c->access_log = 1;
+    c->max_listeners = 256;
+    c->max_listeners_per_client = 32;
 }
 
 enum { O_LISTEN = 256, O_DB, O_STATIC, O_ENGINE, O_TOKEN, O_CORES, O_QUEUE, O_TIMEOUT,
-       O_THREADS, O_NOLOG, O_CHECK, O_HELP, O_VERSION };
+       O_THREADS, O_NOLOG, O_CHECK, O_HELP, O_VERSION, O_LISTENERS, O_LISTENERS_CLIENT };
 
 /* Apply one option. Returns -1 to go on, else an exit status. */
 static int apply_option(struct sl_config *c, int opt, const char *val, int *check)
@@ -157,6 +162,14 @@ static int apply_option(struct sl_config *c, int opt, const char *val, int *chec
         if (parse_uint(val, 1, 256, &c->threads))
             return fail(2, "--threads takes a whole number from 1 to 256, not '%s'", val);
         break;
+    case O_LISTENERS:
+        if (parse_uint(val, 1, 100000, &c->max_listeners))
+            return fail(2, "--max-listeners takes a whole number from 1 to 100000, not '%s'", val);
+        break;
+    case O_LISTENERS_CLIENT:
+        if (parse_uint(val, 1, 100000, &c->max_listeners_per_client))
+            return fail(2, "--max-listeners-per-client takes a whole number from 1 to 100000, not '%s'", val);
+        break;
     case O_NOLOG:
         c->access_log = 0;
         break;
@@ -186,6 +199,8 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
         {"max-queue", required_argument, NULL, O_QUEUE},
         {"run-timeout", required_argument, NULL, O_TIMEOUT},
         {"threads", required_argument, NULL, O_THREADS}, {"no-access-log", no_argument, NULL, O_NOLOG},
+        {"max-listeners", required_argument, NULL, O_LISTENERS},
+        {"max-listeners-per-client", required_argument, NULL, O_LISTENERS_CLIENT},
         {"check", no_argument, NULL, O_CHECK}, {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION}, {NULL, 0, NULL, 0}};
     static const struct {
@@ -195,7 +210,8 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
                 {"SCALELAB_STATIC", O_STATIC},   {"SCALELAB_ENGINE", O_ENGINE},
                 {"SCALELAB_TOKEN", O_TOKEN},     {"SCALELAB_MAX_CORES", O_CORES},
                 {"SCALELAB_MAX_QUEUE", O_QUEUE}, {"SCALELAB_RUN_TIMEOUT", O_TIMEOUT},
-                {"SCALELAB_THREADS", O_THREADS}};
+                {"SCALELAB_THREADS", O_THREADS}, {"SCALELAB_MAX_LISTENERS", O_LISTENERS},
+                {"SCALELAB_MAX_LISTENERS_PER_CLIENT", O_LISTENERS_CLIENT}};
     int rc, opt;
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *val = getenv(envs[i].env);
@@ -301,7 +317,8 @@ int main(int argc, char **argv)
     pthread_mutex_init(&srv.cache_mu, NULL);
 
     struct sl_queue_opts qo = {srv.cfg.engine, srv.cfg.max_queue, srv.cfg.run_timeout};
-    if (!(srv.events = sl_events_new(15)) || !(srv.queue = sl_queue_new(&qo, srv.writer, srv.events)))
+    struct sl_events_limits el = {15, srv.cfg.max_listeners, srv.cfg.max_listeners_per_client, 0};
+    if (!(srv.events = sl_events_new(&el)) || !(srv.queue = sl_queue_new(&qo, srv.writer, srv.events)))
         return fail(1, "%s", "could not start the run queue");
     int64_t queued[10000];
     int nq = sl_store_queued(srv.writer, queued, (int)(sizeof queued / sizeof queued[0]));

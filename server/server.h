@@ -31,6 +31,8 @@ struct sl_config {
     double run_timeout;     /* seconds per run, 0 = unlimited */
     unsigned threads;       /* HTTP worker threads */
     int access_log;         /* 1: a line per request on stderr */
+    unsigned max_listeners; /* live event streams at once, all clients */
+    unsigned max_listeners_per_client; /* ... from one client address */
 };
 
 /* Counters for /metrics, per route and status. */
