@@ -200,6 +200,11 @@ struct sl_store {
     int depth;                /* sl_store_begin calls not yet ended */
 };
 
+const char *sl_store_field(size_t i)
+{
+    return i < NFIELDS ? fields[i].name : NULL;
+}
+
 int sl_store_schema_version(void)
 {
     return migrations[NMIGRATIONS - 1].version;

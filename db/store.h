@@ -12,6 +12,7 @@
 #define SL_STORE_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct sl_store;
@@ -29,6 +30,10 @@ struct sl_store;
  * sentence in err on failure. Close with sl_store_close (accepts NULL). */
 struct sl_store *sl_store_open(const char *path, char *err, size_t errlen);
 void sl_store_close(struct sl_store *st);
+
+/* The name of a measurement's field i (the engine's JSON key, the column), in the order of
+ * the table; NULL past the last one. For whoever lists them all (the CSV export). */
+const char *sl_store_field(size_t i);
 
 /* The schema version this build writes. */
 int sl_store_schema_version(void);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sweep.h"
+
 static const char *const variant_names[] = {"scalar", "vector", NULL};
 static const char *const affinity_names[] = {"none", "close", "spread", NULL};
 static const char *const schedule_names[] = {"static", "dynamic", "guided", NULL};
@@ -282,6 +284,23 @@ static int check_sizes(const struct sl_job_limits *lim, const struct sl_job *job
     return 0;
 }
 
+/* The sweep's timed runs (points x repeats, as sweep.c plans them) within
+ * SL_MAX_MEASUREMENTS: every one is a stored row, a streamed event, a sample analysed. */
+static int check_measurements(const struct sl_job *job, char *err, size_t errlen)
+{
+    struct sl_sweep *s = sl_sweep_new(job);
+    if (!s)
+        FAIL_AT("", NULL, SL_ENOMEM, "out of memory while planning the sweep");
+    unsigned points = sl_sweep_npoints(s), timed = sl_sweep_timed_runs(s);
+    sl_sweep_free(s);
+    if (timed > SL_MAX_MEASUREMENTS)
+        FAIL_AT("repeats", NULL, SL_ELIMIT,
+                "the sweep plans %u measurements (%u points x %u repeats), above the limit of "
+                "%u measurements per run; use fewer backends, core counts or repeats",
+                timed, points, job->repeats, SL_MAX_MEASUREMENTS);
+    return 0;
+}
+
 int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl_job *job,
                      char *err, size_t errlen)
 {
@@ -353,6 +372,8 @@ int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl
     if ((rc = parse_enum(o, "schedule", schedule_names, &e, err, errlen)))
         return rc;
     job->schedule = (enum sl_schedule)e;
+    if ((rc = check_measurements(job, err, errlen)))
+        return rc;
     return check_sizes(lim, job, err, errlen);
 }
 

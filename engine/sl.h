@@ -35,6 +35,8 @@ const char *sl_strerror(int err);
 #define SL_MAX_REPEATS 1000u
 #define SL_MAX_WARMUP 100u
 #define SL_MAX_POINTS 4096u   /* (backend, cores, size) points in one sweep */
+#define SL_MAX_MEASUREMENTS 50000u /* timed runs of one sweep (points x repeats): what a run
+                                    * stores, streams and analyses stays bounded */
 #define SL_MAX_CORE_COUNTS 64u
 #define SL_NAME_MAX 32u
 

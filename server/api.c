@@ -1,9 +1,8 @@
 /* api.c — the REST API: one handler per route, listed in sl_routes (see docs/API.md).
  *
  * Jobs are checked by the engine's own job.c against this server's limits, so the API and
- * the CLI refuse the same things with the same sentences. A run's body (run, measurements,
- * analysis from engine/analysis.c) is computed from the store; once the run has ended it
- * cannot change, so its body is kept in a small cache until the run is deleted.
+ * the CLI refuse the same things with the same sentences. A run's document (run, analysis,
+ * measurements) is streamed from the store by export.c, its analysis cached by cache.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,7 +13,8 @@
 #include <strings.h>
 #include <netinet/in.h>
 
-#include "analysis.h"
+#include "cache.h"
+#include "export.h"
 #include "job.h"
 #include "server.h"
 #include "sl.h"
@@ -26,113 +26,6 @@ static const char *const statuses[] = {SL_RUN_QUEUED,    SL_RUN_RUNNING,   SL_RU
 static int is_final(const char *status)
 {
     return strcmp(status, SL_RUN_QUEUED) != 0 && strcmp(status, SL_RUN_RUNNING) != 0;
-}
-
-/* --- the run object --- */
-
-/* The stored run reshaped for clients: host and progress instead of header and counts. */
-static json_t *run_view(const json_t *stored)
-{
-    json_t *o = json_deep_copy(stored);
-    json_t *header = json_object_get(o, "header");
-    json_object_set(o, "host", header ? json_object_get(header, "host") ?: json_null() : json_null());
-    json_object_set_new(o, "progress",
-                        json_pack("{sOsO}", "done", json_object_get(o, "stored"), "total",
-                                  json_object_get(o, "total")));
-    json_object_del(o, "header");
-    json_object_del(o, "summary");
-    json_object_del(o, "stored");
-    json_object_del(o, "total");
-    return o;
-}
-
-static json_t *analysis_of(struct sl_server *srv, const json_t *stored, const json_t *ms)
-{
-    size_t n = json_array_size(ms), k = 0, i;
-    struct sl_sample *ss = calloc(n ? n : 1, sizeof *ss);
-    const json_t *m;
-    if (!ss)
-        return json_null();
-    json_array_foreach(ms, i, m)
-        if (sl_sample_from_json(m, &ss[k]) == 0)
-            k++;
-    const char *scaling =
-        json_string_value(json_object_get(json_object_get(stored, "job"), "scaling"));
-    /* Compare with the calibration the engine reported for this run, else this host's. */
-    struct sl_calib c;
-    const struct sl_calib *calib = srv->have_calib ? &srv->calib : NULL;
-    const json_t *hc = json_object_get(json_object_get(stored, "header"), "calibration");
-    if (json_is_object(hc) && sl_calibrate_from_json(&c, hc) == 0)
-        calib = &c;
-    struct sl_analysis *a =
-        sl_analysis_new(ss, k, scaling && strcmp(scaling, "weak") == 0, calib);
-    json_t *out = a ? sl_analysis_to_json(a) : json_null();
-    sl_analysis_free(a);
-    free(ss);
-    return out;
-}
-
-/* The full body of GET /api/runs/{id}, or NULL when there is no such run. */
-static char *run_body(struct sl_server *srv, int64_t id, size_t *len, int *final)
-{
-    json_t *stored = sl_store_run_get(srv->reader, id);
-    if (!stored)
-        return NULL;
-    json_t *ms = sl_store_measurements(srv->reader, id);
-    json_t *view = run_view(stored);
-    json_object_set_new(view, "analysis", analysis_of(srv, stored, ms ? ms : json_array()));
-    json_object_set_new(view, "measurements", ms ? ms : json_array());
-    *final = is_final(json_string_value(json_object_get(stored, "status")));
-    json_decref(stored);
-    char *s = json_dumps(view, JSON_COMPACT | JSON_REAL_PRECISION(17));
-    json_decref(view);
-    *len = s ? strlen(s) : 0;
-    return s;
-}
-
-/* A copy of the cached body of a finished run, or NULL. */
-static char *cache_get(struct sl_server *srv, int64_t id, size_t *len)
-{
-    char *copy = NULL;
-    pthread_mutex_lock(&srv->cache_mu);
-    for (unsigned i = 0; i < sizeof srv->cache / sizeof srv->cache[0]; i++)
-        if (srv->cache[i].id == id && srv->cache[i].body) {
-            copy = malloc(srv->cache[i].len + 1);
-            if (copy) {
-                memcpy(copy, srv->cache[i].body, srv->cache[i].len + 1);
-                *len = srv->cache[i].len;
-            }
-            break;
-        }
-    pthread_mutex_unlock(&srv->cache_mu);
-    return copy;
-}
-
-static void cache_put(struct sl_server *srv, int64_t id, const char *body, size_t len)
-{
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return;
-    memcpy(copy, body, len + 1);
-    pthread_mutex_lock(&srv->cache_mu);
-    unsigned i = srv->cache_next++ % (sizeof srv->cache / sizeof srv->cache[0]);
-    free(srv->cache[i].body);
-    srv->cache[i].id = id;
-    srv->cache[i].body = copy;
-    srv->cache[i].len = len;
-    pthread_mutex_unlock(&srv->cache_mu);
-}
-
-void sl_cache_forget(struct sl_server *srv, int64_t id)
-{
-    pthread_mutex_lock(&srv->cache_mu);
-    for (unsigned i = 0; i < sizeof srv->cache / sizeof srv->cache[0]; i++)
-        if (srv->cache[i].id == id) {
-            free(srv->cache[i].body);
-            srv->cache[i].body = NULL;
-            srv->cache[i].id = 0;
-        }
-    pthread_mutex_unlock(&srv->cache_mu);
 }
 
 /* --- small handlers --- */
@@ -156,6 +49,7 @@ static enum MHD_Result system_info(struct sl_req *r)
                                srv->cfg.max_queue, "run_timeout_s", srv->cfg.run_timeout,
                                "max_body_bytes", SL_MAX_BODY, "max_repeats", SL_MAX_REPEATS,
                                "max_warmup", SL_MAX_WARMUP);
+    json_object_set_new(limits, "max_measurements", json_integer(SL_MAX_MEASUREMENTS));
     json_t *o = json_object();
     json_object_set(o, "host", srv->host);
     json_object_set_new(o, "limits", limits);
@@ -319,7 +213,7 @@ static enum MHD_Result runs_list(struct sl_req *r)
     size_t i;
     json_t *v;
     json_array_foreach(runs, i, v)
-        json_array_append_new(views, run_view(v));
+        json_array_append_new(views, sl_run_view(v));
     json_decref(runs);
     return sl_reply_json(r, 200, json_pack("{sosIsisi}", "runs", views, "total", (json_int_t)total,
                                            "limit", (int)limit, "offset", (int)offset));
@@ -330,19 +224,27 @@ static enum MHD_Result no_run(struct sl_req *r)
     return sl_reply_error(r, 404, "not_found", "there is no run %lld", (long long)r->id);
 }
 
+/* The run's document as a streamed response (export.c): its JSON for GET, its JSON or CSV
+ * as an attachment for export. Server-Timing says whether the analysis was computed for
+ * this request or came from the cache (computed once per measurement stored). */
+static enum MHD_Result run_document(struct sl_req *r, enum sl_doc_format f,
+                                    const char *disposition)
+{
+    int missing, cached;
+    struct MHD_Response *resp = sl_run_document(r->srv, r->id, f, &missing, &cached);
+    if (!resp)
+        return missing ? no_run(r) : sl_reply_error(r, 500, "internal", "out of memory");
+    if (f == SL_DOC_JSON)
+        MHD_add_response_header(resp, "Server-Timing",
+                                cached ? "analysis;desc=\"cached\"" : "analysis;desc=\"computed\"");
+    if (disposition)
+        MHD_add_response_header(resp, "Content-Disposition", disposition);
+    return sl_reply_response(r, 200, resp);
+}
+
 static enum MHD_Result run_get(struct sl_req *r)
 {
-    size_t len = 0;
-    int final = 0;
-    char *body = cache_get(r->srv, r->id, &len);
-    if (!body) {
-        body = run_body(r->srv, r->id, &len, &final);
-        if (!body)
-            return no_run(r);
-        if (final)
-            cache_put(r->srv, r->id, body, len);
-    }
-    return sl_reply_body(r, 200, "application/json", body, len, 0, NULL);
+    return run_document(r, SL_DOC_JSON, NULL);
 }
 
 /* Prime a new listener with the run's stored status (under the hub's lock: keep it quick).
@@ -434,42 +336,8 @@ static enum MHD_Result run_delete(struct sl_req *r)
                               (long long)r->id, status);
     if (sl_store_run_delete(r->srv->writer, r->id) != 0)
         return no_run(r);
-    sl_cache_forget(r->srv, r->id);
+    sl_cache_forget(r->srv->analyses, r->id);
     return sl_reply_body(r, 204, "application/json", "", 0, 1, NULL);
-}
-
-/* CSV: one row per measurement, the engine's field names as the header. */
-static const char *const csv_fields[] = {
-    "seq", "point", "rep", "backend", "cores", "variant", "size", "wall_ns", "user_ns", "sys_ns",
-    "vcsw", "ivcsw", "minflt", "majflt", "maxrss_kb", "spawn_ns", "compute_ns", "combine_ns",
-    "overhead_ns", "busy_ns", "result", "result_count", "result_sum", "verified", "message",
-    "work", "unit", "bytes", "flops", NULL};
-
-static void csv_value(FILE *f, const json_t *v)
-{
-    if (json_is_string(v)) {
-        fputc('"', f);
-        for (const char *p = json_string_value(v); *p; p++) {
-            if (*p == '"')
-                fputc('"', f);
-            fputc(*p, f);
-        }
-        fputc('"', f);
-    } else if (json_is_integer(v)) {
-        fprintf(f, "%lld", (long long)json_integer_value(v));
-    } else if (json_is_real(v)) {
-        fprintf(f, "%.17g", json_real_value(v));
-    } else if (json_is_boolean(v)) {
-        fputs(json_is_true(v) ? "true" : "false", f);
-    } else if (json_is_array(v)) {
-        size_t i;
-        const json_t *x;
-        json_array_foreach(v, i, x) {
-            if (i)
-                fputc(';', f);
-            csv_value(f, x);
-        }
-    }
 }
 
 static enum MHD_Result run_export(struct sl_req *r)
@@ -482,44 +350,7 @@ static enum MHD_Result run_export(struct sl_req *r)
     char disp[96];
     snprintf(disp, sizeof disp, "attachment; filename=\"scalelab-run-%lld.%s\"", (long long)r->id,
              format);
-    if (strcmp(format, "json") == 0) {
-        size_t len;
-        int final;
-        char *body = run_body(r->srv, r->id, &len, &final);
-        if (!body)
-            return no_run(r);
-        return sl_reply_body(r, 200, "application/json", body, len, 0, disp);
-    }
-    char status[16];
-    if (sl_store_run_status(r->srv->reader, r->id, status, sizeof status) != 0)
-        return no_run(r);
-    json_t *ms = sl_store_measurements(r->srv->reader, r->id);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f || !ms) {
-        if (f)
-            fclose(f);
-        free(buf);
-        json_decref(ms);
-        return sl_reply_error(r, 500, "internal", "the measurements could not be read");
-    }
-    for (int i = 0; csv_fields[i]; i++)
-        fprintf(f, "%s%s", i ? "," : "", csv_fields[i]);
-    fputc('\n', f);
-    size_t i;
-    json_t *m;
-    json_array_foreach(ms, i, m) {
-        for (int k = 0; csv_fields[k]; k++) {
-            if (k)
-                fputc(',', f);
-            csv_value(f, json_object_get(m, csv_fields[k]));
-        }
-        fputc('\n', f);
-    }
-    fclose(f);
-    json_decref(ms);
-    return sl_reply_body(r, 200, "text/csv; charset=utf-8", buf, len, 0, disp);
+    return run_document(r, strcmp(format, "csv") == 0 ? SL_DOC_CSV : SL_DOC_JSON, disp);
 }
 
 static enum MHD_Result compare(struct sl_req *r)
@@ -549,9 +380,9 @@ static enum MHD_Result compare(struct sl_req *r)
             json_decref(runs);
             return sl_reply_error(r, 404, "not_found", "there is no run %lld", (long long)list[i]);
         }
-        json_t *ms = sl_store_measurements(r->srv->reader, list[i]);
-        json_t *a = analysis_of(r->srv, stored, ms ? ms : json_array());
-        json_t *view = run_view(stored);
+        int cached;
+        json_t *a = sl_run_analysis(r->srv, stored, &cached);
+        json_t *view = sl_run_view(stored);
         json_t *o = json_pack("{sOsOsOsOsOsOsO}", "id", json_object_get(view, "id"), "workload",
                               json_object_get(view, "workload"), "status",
                               json_object_get(view, "status"), "job", json_object_get(view, "job"),
@@ -561,7 +392,6 @@ static enum MHD_Result compare(struct sl_req *r)
         json_array_append_new(runs, o);
         json_decref(view);
         json_decref(a);
-        json_decref(ms);
         json_decref(stored);
     }
     return sl_reply_json(r, 200, json_pack("{so}", "runs", runs));

@@ -314,7 +314,8 @@ int main(int argc, char **argv)
         sl_calibrate_load(&srv.calib, cpath) == 0 && strcmp(srv.calib.cpu_model, host.cpu_model) == 0)
         srv.have_calib = 1;
     srv.openapi = openapi_json;
-    pthread_mutex_init(&srv.cache_mu, NULL);
+    if (!(srv.analyses = sl_cache_new(64)))
+        return fail(1, "%s", "out of memory");
 
     struct sl_queue_opts qo = {srv.cfg.engine, srv.cfg.max_queue, srv.cfg.run_timeout};
     struct sl_events_limits el = {15, srv.cfg.max_listeners, srv.cfg.max_listeners_per_client, 0};
@@ -347,7 +348,6 @@ int main(int argc, char **argv)
     json_decref(srv.host);
     json_decref(srv.workloads);
     json_decref(srv.backends);
-    for (unsigned i = 0; i < sizeof srv.cache / sizeof srv.cache[0]; i++)
-        free(srv.cache[i].body);
+    sl_cache_free(srv.analyses);
     return 0;
 }

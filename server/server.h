@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "cache.h"
 #include "calibrate.h"
 #include "events.h"
 #include "queue.h"
@@ -65,13 +66,7 @@ struct sl_server {
     const char *openapi;                /* the OpenAPI document */
     double started;                     /* unix time of start */
     struct sl_metrics metrics;          /* request counters */
-    pthread_mutex_t cache_mu;           /* guards the cache of finished runs' bodies */
-    struct {
-        int64_t id;
-        char *body;
-        size_t len;
-    } cache[64];
-    unsigned cache_next;
+    struct sl_cache *analyses;          /* runs' analyses by measurements stored */
 };
 
 /* A request being answered. */
@@ -122,8 +117,5 @@ unsigned sl_http_port(struct sl_server *srv);
 
 /* The metrics in Prometheus text format (caller frees). */
 char *sl_metrics_text(struct sl_server *srv);
-
-/* Forget the cached body of run id (deleted). */
-void sl_cache_forget(struct sl_server *srv, int64_t id);
 
 #endif /* SL_SERVER_H */

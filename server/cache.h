@@ -1,0 +1,32 @@
+/* cache.h — the analyses of runs, kept so that each is computed once per measurement stored.
+ *
+ * An analysis (engine/analysis.c over every measurement of a run) costs time in proportion
+ * to the run's size, and a dashboard polls a running run. The key is the run and the
+ * number of measurements stored: a new measurement makes a new key, an ended run keeps its
+ * last one until it is deleted. Entries are JSON values shared by reference (Jansson's
+ * reference counts are atomic): a value handed out must not be modified.
+ */
+#ifndef SL_CACHE_H
+#define SL_CACHE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct sl_cache;
+
+/* A cache of at most n analyses. NULL on out of memory; free with sl_cache_free (accepts
+ * NULL). */
+struct sl_cache *sl_cache_new(unsigned n);
+void sl_cache_free(struct sl_cache *c);
+
+/* The analysis of run id with stored measurements (a new reference), or NULL. */
+json_t *sl_cache_get(struct sl_cache *c, int64_t id, int64_t stored);
+
+/* Keep analysis (not stolen) for (id, stored), replacing any older one of the run and
+ * else the oldest entry. */
+void sl_cache_put(struct sl_cache *c, int64_t id, int64_t stored, json_t *analysis);
+
+/* Forget run id (deleted). */
+void sl_cache_forget(struct sl_cache *c, int64_t id);
+
+#endif /* SL_CACHE_H */
