@@ -24,7 +24,9 @@
 #define DEP_IMBALANCE 0.90    /* busiest/mean >= 0.9 * cores: one worker did (nearly) all */
 #define STARTUP_SHARE 0.30    /* spawn + combine above 30% of wall: the work is too small */
 #define BARRIER_SHARE 0.20    /* waiting at barriers above 20% of wall */
-#define LATENCY_UTIL 0.25     /* CPU use under a quarter of the cores: the workers wait */
+#define LATENCY_UTIL 0.25     /* CPU use under a quarter of the cores: the workers wait... */
+#define LATENCY_UTIL_1 0.50   /* ...and under half of one core on one worker: the work itself
+                               * waits (a starved compute kernel keeps its 1-core run busy) */
 #define BW_FRACTION 0.60      /* 60% of the calibrated bandwidth: the memory is the limit */
 #define BW_SUSPECT 1.05       /* above the calibrated bandwidth beyond noise: suspect */
 #define BW_INTENSITY 0.5      /* flop per byte below which streaming work is memory-bound */
@@ -37,6 +39,7 @@ struct ctx {
     const char *backend;
     const struct sl_apoint *w;    /* widest point on this host's CPUs (or widest overall) */
     const struct sl_apoint *wall; /* widest point overall */
+    const struct sl_apoint *one;  /* the backend's 1-core point, or NULL */
     double startup_share;         /* (spawn + combine) / wall at w */
     double barrier_share;         /* barrier wait / wall at w */
 };
@@ -164,7 +167,8 @@ static int rule_latency(const struct ctx *c, struct sl_diagnosis *d)
 {
     const struct sl_apoint *w = c->wall;
     char over[64];
-    if (!(w->cpu_util < LATENCY_UTIL) || w->cores <= 1)
+    if (!(w->cpu_util < LATENCY_UTIL) || w->cores <= 1 ||
+        (c->one && !(c->one->cpu_util < LATENCY_UTIL_1)))
         return 0;
     say(d, "latency", "cpu_util", w->cpu_util, w->cores);
     snprintf(d->sentence, sizeof d->sentence,
@@ -297,6 +301,8 @@ void sl_diagnose(const struct sl_analysis *a, struct sl_abackend *b)
             continue;
         if (!c.wall || p->cores > c.wall->cores)
             c.wall = p;
+        if (p->cores == 1 && !c.one)
+            c.one = p;
         if ((!a->host_cpus || p->cores <= a->host_cpus) && (!host_w || p->cores > host_w->cores))
             host_w = p;
     }
@@ -309,5 +315,13 @@ void sl_diagnose(const struct sl_analysis *a, struct sl_abackend *b)
     b->diagnosis.value = NAN;
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
         if (rules[i](&c, &b->diagnosis))
-            return;
+            break;
+    /* A claim resting on a noisy point says so (the "noisy" cause already does). */
+    const char *cause = b->diagnosis.cause;
+    if (c.w && c.w->noisy && cause && strcmp(cause, "noisy") != 0 &&
+        strcmp(cause, "baseline") != 0 && strcmp(cause, "insufficient") != 0) {
+        size_t len = strlen(b->diagnosis.sentence);
+        snprintf(b->diagnosis.sentence + len, sizeof b->diagnosis.sentence - len,
+                 " (read with care: the %u-core time is noisy, %s)", c.w->cores, c.w->noise);
+    }
 }

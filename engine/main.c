@@ -303,8 +303,9 @@ static void print_points(const struct sl_job *job, const struct sl_analysis *a, 
            "'vs serial' includes the vectorisation gain\n");
     for (size_t i = 0; i < a->npoints; i++)
         if (a->points[i].noisy)
-            printf("* %s at %u cores is noisy (%s): read its median as approximate\n",
-                   a->points[i].backend, a->points[i].cores, a->points[i].noise);
+            printf("* %s at %u core%s is noisy (%s): read its median as approximate\n",
+                   a->points[i].backend, a->points[i].cores, a->points[i].cores == 1 ? "" : "s",
+                   a->points[i].noise);
     for (size_t i = 0; i < a->nvec; i++)
         printf("vectorisation gain (serial -> simd, 1 core): %.2fx\n", a->vec[i].gain);
     if (a->excluded_unverified)
