@@ -31,10 +31,6 @@ struct sl_store;
 struct sl_store *sl_store_open(const char *path, char *err, size_t errlen);
 void sl_store_close(struct sl_store *st);
 
-/* The name of a measurement's field i (the engine's JSON key, the column), in the order of
- * the table; NULL past the last one. For whoever lists them all (the CSV export). */
-const char *sl_store_field(size_t i);
-
 /* The schema version this build writes. */
 int sl_store_schema_version(void);
 
@@ -88,6 +84,10 @@ json_t *sl_store_measurements_page(struct sl_store *st, int64_t run_id, int64_t 
  * NULL on error. */
 json_t *sl_store_runs_list(struct sl_store *st, const char *workload, const char *status,
                            int limit, int offset, int64_t *total);
+
+/* The measurement fields the store keeps, in column order, NULL-terminated: the engine's
+ * JSON keys (the CSV export's columns). Static; never freed. */
+const char *const *sl_store_measurement_fields(void);
 
 /* Delete a run and its measurements. Returns 0 or -SL_ENOENT. */
 int sl_store_run_delete(struct sl_store *st, int64_t id);

@@ -162,10 +162,11 @@ static void csv_value(FILE *f, const json_t *v)
 static void csv_row(const struct doc *d, FILE *f, const json_t *m)
 {
     (void)d;
-    for (size_t k = 0; sl_store_field(k); k++) {
+    const char *const *names = sl_store_measurement_fields();
+    for (size_t k = 0; names[k]; k++) {
         if (k)
             fputc(',', f);
-        csv_value(f, json_object_get(m, sl_store_field(k)));
+        csv_value(f, json_object_get(m, names[k]));
     }
     fputc('\n', f);
 }
@@ -234,8 +235,9 @@ static int head(struct doc *d, const json_t *stored, int *cached)
     if (!f)
         return -1;
     if (d->fmt == &formats[SL_DOC_CSV]) {
-        for (size_t k = 0; sl_store_field(k); k++)
-            fprintf(f, "%s%s", k ? "," : "", sl_store_field(k));
+        const char *const *names = sl_store_measurement_fields();
+        for (size_t k = 0; names[k]; k++)
+            fprintf(f, "%s%s", k ? "," : "", names[k]);
         fputc('\n', f);
     } else {
         json_t *view = sl_run_view(stored);
