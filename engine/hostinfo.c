@@ -143,6 +143,8 @@ static int cmp_place(const void *a, const void *b)
  * package are not counted, so a host that reports none leaves both at 0. */
 static void count_places(struct places *p, struct sl_host *h)
 {
+    if (p->n == 0)
+        return; /* and no qsort(NULL, 0, ...): its pointer must not be NULL even then */
     qsort(p->v, p->n, sizeof *p->v, cmp_place);
     for (size_t i = 0; i < p->n; i++) {
         if (p->v[i].package < 0)

@@ -126,6 +126,10 @@ void sl_workload_combine(const struct sl_workload *wl, struct sl_partial *acc,
     void name##_scalar(void *, unsigned, uint64_t, uint64_t, struct sl_partial *);            \
     void name##_vector(void *, unsigned, uint64_t, uint64_t, struct sl_partial *)
 
+/* A helper shared by the passes of a workload file: each pass uses only some of them, and
+ * clang (unlike gcc) warns of an unused static inline function in a .c file. */
+#define SL_KERNEL_HELPER static inline __attribute__((unused))
+
 /* `omp simd` only where it is meant: in the vector pass. */
 #if defined(SL_KERNEL_BUILD) && SL_KERNEL_VECTOR
 #define SL_PRAGMA_(x) _Pragma(#x)

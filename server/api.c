@@ -81,7 +81,10 @@ static enum MHD_Result metrics(struct sl_req *r)
     char *s = sl_metrics_text(r->srv);
     if (!s)
         return sl_reply_error(r, 500, "internal", "could not render the metrics");
-    return sl_reply_body(r, 200, "text/plain; version=0.0.4", s, strlen(s), 0, NULL);
+    /* Copied, not handed over: when MHD cannot build the response, s is still ours. */
+    enum MHD_Result ret = sl_reply_body(r, 200, "text/plain; version=0.0.4", s, strlen(s), 1, NULL);
+    free(s);
+    return ret;
 }
 
 /* --- runs --- */

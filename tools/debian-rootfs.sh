@@ -2,8 +2,11 @@
 # debian-rootfs.sh — a minimal Debian 12 (bookworm) root file system as a tarball, made once
 # with debootstrap and cached: the starting point of `make test-fresh` (a fresh machine) and
 # of `make test-docker` (the base image). Usage: tools/debian-rootfs.sh [OUT.tar]
-# Prints the tarball's path. Needs root and Debian's package mirror.
+# Prints the tarball's path, and only that, on stdout: callers read it with $(...), so
+# everything else (apt-get's and debootstrap's progress) goes to stderr. Needs root and
+# Debian's package mirror.
 set -euo pipefail
+exec 3>&1 1>&2 # stdout is for the path alone (see the last line); the rest is a log
 out="${1:-${SCALELAB_ROOTFS:-/var/tmp/scalelab/bookworm-rootfs.tar}}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 mkdir -p "$(dirname "$out")"
@@ -22,6 +25,8 @@ if [ ! -s "$out" ]; then
     printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb http://deb.debian.org/debian-security bookworm-security main\n' \
         "$mirror" "$mirror" >"$dir/etc/apt/sources.list"
     rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
-    tar -C "$dir" -cf "$out.tmp" . && mv "$out.tmp" "$out"
+    # Two commands, not `tar && mv`: set -e must stop here if tar fails.
+    tar -C "$dir" -cf "$out.tmp" .
+    mv "$out.tmp" "$out"
 fi
-echo "$out"
+echo "$out" >&3

@@ -25,7 +25,7 @@ struct euler_state {
 #define T_END 1.0
 
 /* Decay rate of trajectory t: spread over [1, 2). */
-static inline double rate(uint64_t t, uint64_t n)
+SL_KERNEL_HELPER double rate(uint64_t t, uint64_t n)
 {
     return 1.0 + (double)t / (double)n;
 }

@@ -27,8 +27,8 @@ struct matmul_state {
 #define MR 4   /* micro-tile of C kept in registers: MR rows x NR columns */
 #define NR 16
 
-static inline double weight_u(uint64_t i) { return (double)(i % 5 + 1); }
-static inline double weight_v(uint64_t j) { return (double)(j % 3 + 1); }
+SL_KERNEL_HELPER double weight_u(uint64_t i) { return (double)(i % 5 + 1); }
+SL_KERNEL_HELPER double weight_v(uint64_t j) { return (double)(j % 3 + 1); }
 
 #ifdef SL_KERNEL_BUILD
 

@@ -23,7 +23,7 @@ struct paths_state {
 };
 
 /* Rows on diagonal d: [lo, hi]. */
-static inline uint64_t diag_lo(const struct paths_state *s, uint64_t d)
+SL_KERNEL_HELPER uint64_t diag_lo(const struct paths_state *s, uint64_t d)
 {
     return d >= s->n ? d - (s->n - 1) : 0;
 }

@@ -28,14 +28,14 @@ struct pi_state {
     uint64_t seed;    /* offset of the counter */
 };
 
-static inline uint64_t splitmix(uint64_t z)
+SL_KERNEL_HELPER uint64_t splitmix(uint64_t z)
 {
     z = (z ^ (z >> 30)) * MIX1;
     z = (z ^ (z >> 27)) * MIX2;
     return z ^ (z >> 31);
 }
 
-static inline uint64_t hit(uint64_t z)
+SL_KERNEL_HELPER uint64_t hit(uint64_t z)
 {
     uint64_t x = z >> 32, y = z & 0xffffffffu;
     return x * x <= ~(y * y);

@@ -21,7 +21,7 @@ struct sumsq_state {
 };
 
 /* a[i] = i mod 1024 - 512: squares at most 2^18, so n < 2^35 keeps every sum exact. */
-static inline double value(uint64_t i)
+SL_KERNEL_HELPER double value(uint64_t i)
 {
     return (double)(int64_t)(i % 1024) - 512.0;
 }

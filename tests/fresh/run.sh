@@ -15,7 +15,9 @@
 # `make test`. Every wait is bounded (FRESH_*_TIMEOUT below). Whatever happens (failure,
 # Ctrl-C), the EXIT trap kills every process whose root is the chroot, unmounts what was
 # mounted, checks /proc/mounts and removes the root (FRESH_KEEP=1 keeps it for a look).
-# Logs go to build/fresh/ (run.log, test.log, summary.txt).
+# Logs go to build/fresh/: one per step (step-NN-<name>.log: everything the step printed,
+# debootstrap's output included), run.log (./setup.sh run and the server), test.log
+# (./setup.sh test) and summary.txt; each run starts them afresh.
 #
 # The checkout is `git archive HEAD`: what a clone has. FRESH_REF=<commit> archives another;
 # FRESH_REF=worktree adds the uncommitted changes to tracked files (git stash create), to try
@@ -41,6 +43,7 @@ results=()       # "PASS|FAIL|SKIP<TAB>step<TAB>seconds<TAB>note" in order
 current=""       # the step under way, and when it began: FAIL (interrupted) if the trap runs
 current_t0=0
 failed=0
+nstep=0          # steps begun, for the names of their logs
 t_start=$SECONDS
 
 log() { echo "fresh: $*" >&2; }
@@ -54,14 +57,28 @@ record() {
 
 # step NAME FUNCTION: runs FUNCTION (which returns 0 for success) and records it. Inside a
 # function called this way `set -e` does not apply, so step functions check every command.
+# What the step prints (stdout and stderr) is shown and kept in its own log,
+# build/fresh/step-NN-<name>.log; it runs in this shell (its variables stay set), with its
+# output through a tee that is waited for before the next step.
 step() {
-    local name=$1 t0=$SECONDS rc=0
+    local name=$1 t0=$SECONDS rc=0 steplog tee_pid
     shift
-    log "$name ..."
+    nstep=$((nstep + 1))
+    steplog="$logdir/step-$(printf %02d "$nstep")-$(tr -c 'a-zA-Z0-9\n' - <<<"${name%%:*}" | tr -s - | sed 's/^-//; s/-$//').log"
+    log "$name ... (log: build/fresh/${steplog##*/})"
     current=$name current_t0=$t0
+    exec 4>&1 5>&2
+    exec > >(tee "$steplog" >&5) 2>&1
+    tee_pid=$!
     "$@" || rc=$?
+    exec 1>&4 2>&5 4>&- 5>&-
+    wait "$tee_pid" 2>/dev/null || true
     current=""
-    if [ "$rc" -eq 0 ]; then record PASS "$name" "$t0"; else record FAIL "$name" "$t0"; fi
+    if [ "$rc" -eq 0 ]; then
+        record PASS "$name" "$t0"
+    else
+        record FAIL "$name" "$t0" "log: build/fresh/${steplog##*/}"
+    fi
     return "$rc"
 }
 
@@ -126,7 +143,7 @@ summary() {
     local line st name secs note
     {
         echo
-        echo "fresh: summary (Debian 12 chroot${root:+ $root}; logs in build/fresh/)"
+        echo "fresh: summary (Debian 12 chroot${root:+ $root}; logs in build/fresh/: step-NN-*.log, run.log, test.log)"
         for line in "${results[@]}"; do
             IFS=$'\t' read -r st name secs note <<<"$line"
             printf '  %-4s  %-46s %5s s%s\n' "$st" "$name" "$secs" "${note:+  ($note)}"
@@ -193,8 +210,14 @@ chroot_cmd() {
 
 # --- the steps -------------------------------------------------------------------------------
 
+# The script prints the tarball's path alone on stdout (its progress goes to stderr, into
+# this step's log): a first run on a new machine installs debootstrap first, and apt-get's
+# output once ended up in $tarball, which then named no file.
 get_rootfs() {
-    tarball=$(timeout "$ROOTFS_TIMEOUT" tools/debian-rootfs.sh) && [ -s "$tarball" ]
+    tarball=$(timeout "$ROOTFS_TIMEOUT" tools/debian-rootfs.sh) || return 1
+    [ -s "$tarball" ] && return 0
+    log "tools/debian-rootfs.sh printed '$tarball', which is not a tarball"
+    return 1
 }
 
 unpack() {
@@ -383,6 +406,7 @@ for tool in curl jq git tar chroot timeout mount; do
     command -v "$tool" >/dev/null || { log "needs $tool on this host"; exit 2; }
 done
 mkdir -p "$logdir"
+rm -f "$logdir"/step-*.log "$logdir"/run.log "$logdir"/test.log "$logdir"/summary.txt
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
