@@ -62,7 +62,7 @@ CHROMIUM  ?= /usr/bin/chromium
 
 # Quiet by default; `make V=1` shows every command.
 Q := $(if $(V),,@)
-.PHONY: all run check vendor test test-unit test-api test-browser test-fresh screenshots bench bench-engine bench-store bench-server asan clean calibrate \
+.PHONY: all run check vendor test test-unit test-api test-browser test-fresh screenshots bench bench-engine bench-store bench-server bench-export asan clean calibrate \
         test-docker lint-docker
 all: $(ENGINE) $(SERVER) vendor
 vendor: $(VENDOR)
@@ -188,7 +188,7 @@ screenshots:
 	$(MAKE) test-browser SCALELAB_UPDATE_SCREENSHOTS=1
 
 # Speed goals, each printed next to its target. bench-server needs wrk and curl.
-bench: bench-engine bench-store bench-server
+bench: bench-engine bench-store bench-server bench-export
 bench-engine: $(BENCH_BIN) $(ENGINE)
 	$(BENCH_BIN) $(BENCH_ARGS)
 bench-store: $(BENCH_STORE)
@@ -196,6 +196,9 @@ bench-store: $(BENCH_STORE)
 bench-server: $(SERVER) $(ENGINE) $(HELLO_MHD)
 	SCALELAB_SERVER=$(abspath $(SERVER)) SCALELAB_ENGINE=$(abspath $(ENGINE)) \
 	  HELLO_MHD=$(abspath $(HELLO_MHD)) bash bench/bench_server.sh
+
+bench-export: $(SERVER) $(ENGINE)
+	SCALELAB_SERVER=$(abspath $(SERVER)) SCALELAB_ENGINE=$(abspath $(ENGINE)) node bench/bench_export.mjs
 
 calibrate: $(ENGINE)
 	$(ENGINE) calibrate
@@ -208,9 +211,22 @@ test-docker:
 lint-docker: $(NPM_STAMP)
 	npx dockerfilelint docker/Dockerfile docker/Dockerfile.cuda
 
+# ASan + UBSan builds (build-asan/) of everything, then the unit tests and the API suite
+# against the sanitized server and engine. A sanitizer report ends the process that found
+# it (UBSan included: halt_on_error), so it fails the test that drove it; the reports are in
+# that test's output. The engine gets the *SAN_OPTIONS through its environment allow-list.
+# handle_segv=0: the crash workload's deliberate SIGSEGV must stay a signal (what the tests
+# check); memory bounds are not asserted under ASan (its quarantine holds freed memory).
+ASAN_ENV := ASAN_OPTIONS=abort_on_error=0:detect_leaks=1:halt_on_error=1:handle_segv=0 \
+            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+            LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp)
+# -O1 makes gcc's -Wformat-truncation guess at sizes it cannot know: a warning, not an error.
+ASAN_CFLAGS := -O1 -march=$(MARCH) -Wno-error=format-truncation
 asan:
 	$(MAKE) BUILD=build-asan SAN='-fsanitize=address,undefined -fno-omit-frame-pointer' \
-	    CFLAGS='-O1 -march=$(MARCH)' test-unit
+	    CFLAGS='$(ASAN_CFLAGS)' all build-asan/tests/unit
+	$(ASAN_ENV) $(MAKE) BUILD=build-asan SAN='-fsanitize=address,undefined -fno-omit-frame-pointer' \
+	    CFLAGS='$(ASAN_CFLAGS)' test-unit test-api
 
 clean:
 	rm -rf build build-asan static/vendor

@@ -60,9 +60,11 @@ function drain(sock, timeoutMs = 20000) {
     });
 }
 
+// Under make asan the allocator's quarantine keeps freed memory: RSS says nothing there.
+const SANITIZED = /detect_leaks|halt_on_error/.test(process.env.ASAN_OPTIONS || '');
 const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 
-describe('event stream limits', { timeout: 180000 }, () => {
+describe('event stream limits', { timeout: 300000 }, () => {
     let dir;
     const servers = [];
     before(() => { dir = makeTempDir('events-limits'); });
@@ -132,14 +134,14 @@ describe('event stream limits', { timeout: 180000 }, () => {
         console.log(`# RSS with 100 stalled listeners of a ${BIG_TOTAL}-measurement run: ${(before / 1024).toFixed(1)} MiB -> peak ${(peak / 1024).toFixed(1)} MiB (+${grew.toFixed(1)} MiB)`);
         // Bounded buffers: 100 x 256 KiB at most is 25 MiB. Before the bound, a whole copy of
         // the run's events per late listener took this from +0 to +116 MiB.
-        assert.ok(grew < 60, `RSS grew by ${grew.toFixed(1)} MiB`);
+        if (!SANITIZED) assert.ok(grew < 60, `RSS grew by ${grew.toFixed(1)} MiB`);
 
         // A stalled listener, once it reads, gets the run in order, and an end: the final
         // status when the kernel's socket buffers held the rest, else a "dropped" event
         // (the drop itself is tested in tests/test_events.c, where buffers are small).
         for (const sock of [socks[0], socks[99]]) {
-            const got = await drain(sock);
-            assert.equal(got.closed, true, 'the stream was not closed');
+            const got = await drain(sock, SANITIZED ? 90000 : 20000);
+            assert.equal(got.closed, true, `the stream was not closed after ${got.text.length} bytes: ...${JSON.stringify(got.text.slice(-300))}`);
             const events = [...got.text.matchAll(/^event: (\w+)\ndata: (.*)$/gm)].map((m) => ({ event: m[1], json: JSON.parse(m[2]) }));
             const last = events[events.length - 1];
             assert.ok(last && (last.event === 'dropped' || (last.event === 'status' && last.json.status === 'done')), `last event: ${last && last.event}`);
