@@ -7,11 +7,11 @@
 import fs from 'node:fs';
 import { startServer, waitUntil } from '../tests/api/harness.mjs';
 
-const JOB = { workload: 'pi', params: { samples: 100 }, backends: ['serial', 'threads', 'pool', 'openmp'], cores: [1, 2, 3, 4, 5, 6, 7, 8], repeats: 1000, warmup: 0 };
+const JOB = { workload: 'pi', params: { samples: 100 }, backends: ['serial', 'threads', 'pool', 'openmp'], cores: [1, 2, 3, 4, 5, 6, 7, 8], repeats: 1000, warmup: 0, oversubscribe: true };
 const TARGET_MIB = 16;
 const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 
-const server = await startServer({ maxCores: 8, args: ['--no-access-log'] });
+const server = await startServer({ args: ['--no-access-log'] });
 try {
     const t0 = Date.now();
     const id = await server.postRun(JOB);
@@ -21,6 +21,7 @@ try {
     }, { timeoutMs: 600000, intervalMs: 500, what: 'the run to finish' });
     const run = (await server.api('GET', `/api/runs/${id}`, { timeoutMs: 120000 })).json;
     console.log(`export: run of ${run.measurements.length} measurements made in ${((Date.now() - t0) / 1000).toFixed(1)} s (${run.status})`);
+    if (run.status !== 'done') throw new Error(`the run ended ${run.status}: ${run.error}`);
     let worst = 0;
     for (let round = 1; round <= 3; round++) {
         const before = rssKiB(server.pid);
