@@ -340,6 +340,7 @@ static enum MHD_Result run_delete(struct sl_req *r)
     if (sl_store_run_delete(r->srv->writer, r->id) != 0)
         return no_run(r);
     sl_cache_forget(r->srv->analyses, r->id);
+    sl_cache_forget(r->srv->documents, r->id);
     return sl_reply_body(r, 204, "application/json", "", 0, 1, NULL);
 }
 

@@ -1,10 +1,12 @@
-/* cache.h — the analyses of runs, kept so that each is computed once per measurement stored.
+/* cache.h — JSON values of runs by (run, measurements stored): analyses, documents.
  *
  * An analysis (engine/analysis.c over every measurement of a run) costs time in proportion
  * to the run's size, and a dashboard polls a running run. The key is the run and the
  * number of measurements stored: a new measurement makes a new key, an ended run keeps its
- * last one until it is deleted. Entries are JSON values shared by reference (Jansson's
- * reference counts are atomic): a value handed out must not be modified.
+ * last one until it is deleted. The server keeps two: analyses, and the JSON documents of
+ * ended runs (key stored = 0: they no longer change). Entries are JSON values shared by
+ * reference (Jansson's reference counts are atomic): a value handed out must not be
+ * modified. A cache holds at most n values, the least recently used leaving first.
  */
 #ifndef SL_CACHE_H
 #define SL_CACHE_H

@@ -314,7 +314,7 @@ int main(int argc, char **argv)
         sl_calibrate_load(&srv.calib, cpath) == 0 && strcmp(srv.calib.cpu_model, host.cpu_model) == 0)
         srv.have_calib = 1;
     srv.openapi = openapi_json;
-    if (!(srv.analyses = sl_cache_new(64)))
+    if (!(srv.analyses = sl_cache_new(64)) || !(srv.documents = sl_cache_new(32)))
         return fail(1, "%s", "out of memory");
 
     struct sl_queue_opts qo = {srv.cfg.engine, srv.cfg.max_queue, srv.cfg.run_timeout};
@@ -349,5 +349,6 @@ int main(int argc, char **argv)
     json_decref(srv.workloads);
     json_decref(srv.backends);
     sl_cache_free(srv.analyses);
+    sl_cache_free(srv.documents);
     return 0;
 }

@@ -67,6 +67,7 @@ struct sl_server {
     double started;                     /* unix time of start */
     struct sl_metrics metrics;          /* request counters */
     struct sl_cache *analyses;          /* runs' analyses by measurements stored */
+    struct sl_cache *documents;         /* ended runs' JSON documents (small ones) */
 };
 
 /* A request being answered. */

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { startServer, makeTempDir, removeDir, errorOf, sleep, waitUntil } from './harness.mjs';
+import { serverScope, errorOf, sleep, waitUntil } from './harness.mjs';
 
 // 200 tasks x 50 ms: a run that stays running for the whole test.
 const LONG_JOB = { workload: 'sleep', params: { tasks: 200, us: 50000 }, backends: ['serial'], cores: [1], repeats: 20, warmup: 0 };
@@ -65,17 +65,11 @@ const SANITIZED = /detect_leaks|halt_on_error/.test(process.env.ASAN_OPTIONS || 
 const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 
 describe('event stream limits', { timeout: 300000 }, () => {
-    let dir;
-    const servers = [];
-    before(() => { dir = makeTempDir('events-limits'); });
-    after(async () => {
-        for (const s of servers) await s.kill9();
-        removeDir(dir);
-    });
+    const scope = serverScope('events-limits', { before, after });
+    let lastServer;
 
     test('listeners are capped per client address (429) and in all (503), with a JSON error', async () => {
-        const server = await startServer({ dir, args: ['--max-listeners', '3', '--max-listeners-per-client', '2'] });
-        servers.push(server);
+        const server = await scope.start({ args: ['--max-listeners', '3', '--max-listeners-per-client', '2'] });
         const id = await server.postRun(LONG_JOB);
         const path = `/api/runs/${id}/events`;
         const open = [];
@@ -104,8 +98,7 @@ describe('event stream limits', { timeout: 300000 }, () => {
     });
 
     test(`100 listeners that never read a ${BIG_TOTAL}-measurement run, during it and after: RSS stays bounded`, async () => {
-        const server = await startServer({ dir, args: ['--max-listeners-per-client', '200', '--no-access-log'] });
-        servers.push(server);
+        const server = lastServer = await scope.start({ args: ['--max-listeners-per-client', '200', '--no-access-log'] });
         const id = await server.postRun({ ...LONG_JOB, params: { tasks: 1, us: 300000 }, repeats: 1 });
         await server.waitForStatus(id, 'done', 20000); // warm: first run, catalogues, caches
         const bigId = await server.postRun(BIG_JOB);
@@ -152,7 +145,7 @@ describe('event stream limits', { timeout: 300000 }, () => {
     });
 
     test('a late listener of a big finished run gets every stored measurement once, then the final status', async () => {
-        const server = servers[servers.length - 1];
+        const server = lastServer;
         const list = (await server.api('GET', '/api/runs?status=done')).json.runs;
         const big = list.find((r) => r.progress.done === BIG_TOTAL);
         assert.ok(big, 'the big run of the previous test');

@@ -81,6 +81,30 @@ function checkBinaries() {
 let serial = 0;
 
 /**
+ * For a describe block that starts servers as it goes: call with its before/after hooks.
+ * Returns {dir, start(opts)}: dir is a fresh temp dir (set in before), start() starts a
+ * server in it; after the block every such server is killed (kill -9, with the engines it
+ * left) and the dir removed.
+ */
+export function serverScope(name, { before, after }) {
+    const servers = [];
+    const scope = {
+        dir: null,
+        async start(opts = {}) {
+            const s = await startServer({ dir: scope.dir, ...opts });
+            servers.push(s);
+            return s;
+        },
+    };
+    before(() => { scope.dir = makeTempDir(name); });
+    after(async () => {
+        for (const s of servers) await s.kill9();
+        removeDir(scope.dir);
+    });
+    return scope;
+}
+
+/**
  * Start a server and wait for its listening line.
  * opts: dir (temp dir for db and static files; one is made and removed on stop if absent),
  *   db (path; default <dir>/scalelab-N.db), staticDir (default: a fresh dir with an

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, makeTempDir, removeDir, waitUntil, listProcesses, sleep } from './harness.mjs';
+import { serverScope, waitUntil, listProcesses, sleep } from './harness.mjs';
 
 // Long repetitions (200 tasks x 50 ms per worker share): a run that never finishes in a test.
 const longJob = (backend) => ({ workload: 'sleep', params: { tasks: 200, us: 50000 }, backends: [backend], cores: [2], repeats: 20, warmup: 0, oversubscribe: true });
@@ -21,21 +21,11 @@ async function engineOf(server) {
 const liveInGroup = (pgrp) => listProcesses().filter((p) => p.pgrp === pgrp && p.state !== 'Z');
 
 describe('the engine process', { timeout: 120000 }, () => {
-    let dir;
-    const servers = [];
-    const start = async (opts) => {
-        const s = await startServer({ dir, ...opts });
-        servers.push(s);
-        return s;
-    };
-    before(() => { dir = makeTempDir('process'); });
-    after(async () => {
-        for (const s of servers) await s.kill9();
-        removeDir(dir);
-    });
+    const scope = serverScope('process', { before, after });
+    const start = (opts) => scope.start(opts);
 
     test('gets an allow-listed environment (never the token) and no inherited descriptor', async () => {
-        const inherited = fs.openSync(path.join(dir, 'inherited.txt'), 'w');
+        const inherited = fs.openSync(path.join(scope.dir, 'inherited.txt'), 'w');
         const server = await start({
             token: 'tok-secret-123', autoToken: true, extraFds: [inherited],
             env: { SCALELAB_TOKEN: 'tok-secret-123', LAUNCHER_SECRET: 'x', OMP_DISPLAY_ENV: 'false', LC_ALL: 'C' },
@@ -95,7 +85,7 @@ describe('the engine process', { timeout: 120000 }, () => {
     });
 
     test('a measurement that fails to store fails the run with the reason, never done', async () => {
-        const db = path.join(dir, 'faulty.db');
+        const db = path.join(scope.dir, 'faulty.db');
         const server = await start({ db });
         // Fault injection from outside: the store refuses the third measurement of any run.
         execFileSync('sqlite3', [db, "CREATE TRIGGER refuse_third BEFORE INSERT ON measurements WHEN NEW.seq = 3 BEGIN SELECT RAISE(FAIL, 'injected fault'); END;"]);
