@@ -23,6 +23,7 @@
 #include "catalog.h"
 #include "hostinfo.h"
 #include "job.h"
+#include "ompenv.h"
 #include "sweep.h"
 
 #define EXIT_USAGE 2
@@ -629,6 +630,8 @@ out:
 
 int main(int argc, char **argv)
 {
+    /* Before anything else, and before any OpenMP: may execute the engine again. */
+    sl_ompenv_settle(argv);
     if (argc < 2) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;
