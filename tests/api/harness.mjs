@@ -225,7 +225,9 @@ export async function startServer(opts = {}) {
 /**
  * One request. body: an object/array/number (sent as JSON with Content-Type
  * application/json) or a string (sent as is, Content-Type application/json unless
- * headers say otherwise). token: a string sends "Authorization: Bearer <token>", null sends
+ * headers say otherwise). Every request but GET and HEAD carries Content-Type
+ * application/json, body or not, as the server requires of changes (headers may set
+ * another). token: a string sends "Authorization: Bearer <token>", null sends
  * none, undefined uses the server's autoToken. Returns {status, headers, text, json} where
  * json is the parsed body when it parses (else undefined).
  */
@@ -234,10 +236,10 @@ export async function api(server, method, p, { body, token, headers = {}, timeou
     const tok = token === undefined ? server.autoToken : token;
     if (tok) h.authorization = `Bearer ${tok}`;
     let payload;
-    if (body !== undefined) {
+    if (body !== undefined)
         payload = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
-        if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
-    }
+    if ((body !== undefined || !['GET', 'HEAD'].includes(method)) &&
+        !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
     const res = await fetch(new URL(p, server.url), {
         method, headers: h, body: payload, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs),
     });
