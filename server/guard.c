@@ -162,7 +162,7 @@ static int refuse(struct sl_refusal *why, unsigned status, const char *code, con
 }
 
 struct framing {
-    unsigned lengths, encodings;   /* headers seen */
+    unsigned lengths, encodings, hosts; /* headers seen */
     const char *length, *encoding; /* the first values */
 };
 
@@ -175,14 +175,21 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
         f->length = value ? value : "";
     else if (strcasecmp(key, "Transfer-Encoding") == 0 && f->encodings++ == 0)
         f->encoding = value ? value : "";
+    else if (strcasecmp(key, "Host") == 0)
+        f->hosts++;
     return MHD_YES;
 }
 
-int sl_guard_framing(struct MHD_Connection *conn, uint64_t max_body, struct sl_refusal *why)
+int sl_guard_framing(struct MHD_Connection *conn, const char *version, uint64_t max_body,
+                     struct sl_refusal *why)
 {
-    struct framing f = {0, 0, NULL, NULL};
+    struct framing f = {0, 0, 0, NULL, NULL};
     uint64_t len = 0;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    /* Two Hosts could be read as two different servers by a proxy and by us; HTTP/1.1
+     * requires one (MHD 0.9.75 lets both through). */
+    if (f.hosts > 1 || (f.hosts == 0 && version && strcmp(version, "HTTP/1.0") != 0))
+        return refuse(why, 400, "bad_request", "send exactly one Host header");
     if (f.lengths > 1)
         return refuse(why, 400, "bad_request",
                       "more than one Content-Length header: send exactly one");

@@ -12,7 +12,8 @@
  * - Host: a DNS-rebinding page reaches us under its own name; only the listen address, any
  *   IP literal when listening on a wildcard address, "localhost", and names given with
  *   --allowed-host are answered; anything else gets 421 (Misdirected Request), reads
- *   included. A request without Host (HTTP/1.0) comes from no browser and passes.
+ *   included. An HTTP/1.0 request without Host comes from no browser and passes; HTTP/1.1
+ *   without one, or any with two, is a 400.
  * - Origin: browsers send it on every POST/DELETE; one that is not this server's own
  *   origin (or is "null") gets 403.
  * - Content-Type: a page can send a "simple" cross-site POST (form, no-cors fetch,
@@ -42,10 +43,12 @@ struct sl_refusal {
     const char *value;
 };
 
-/* Framing of the request on conn: Content-Length (at most one, digits only, at most
- * max_body) and Transfer-Encoding (only "chunked", never with Content-Length).
+/* Framing of the request on conn (version: "HTTP/1.1" or "HTTP/1.0"): exactly one Host
+ * (none allowed in HTTP/1.0), Content-Length (at most one, digits only, at most max_body)
+ * and Transfer-Encoding (only "chunked", never with Content-Length).
  * Returns 0, or -1 with *why filled. */
-int sl_guard_framing(struct MHD_Connection *conn, uint64_t max_body, struct sl_refusal *why);
+int sl_guard_framing(struct MHD_Connection *conn, const char *version, uint64_t max_body,
+                     struct sl_refusal *why);
 
 /* Host, Origin, Content-Type and token checks of conn for a route (mutating != 0: it
  * changes state). Returns 0, or -1 with *why filled. */

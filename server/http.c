@@ -98,11 +98,11 @@ static enum MHD_Result refuse(struct sl_req *r, const struct sl_refusal *why)
 
 /* The first call: headers only. Returns MHD_YES to go on reading, else what refuse() said
  * (r->refused set). */
-static enum MHD_Result admit(struct sl_req *r)
+static enum MHD_Result admit(struct sl_req *r, const char *version)
 {
     struct sl_refusal why;
     char allow[64];
-    if (sl_guard_framing(r->conn, SL_MAX_BODY, &why) != 0)
+    if (sl_guard_framing(r->conn, version, SL_MAX_BODY, &why) != 0)
         return refuse(r, &why);
     r->found = route_of(r, allow, sizeof allow);
     if (sl_guard_request(&r->srv->cfg, r->conn, r->found && r->found->mutating, &why) != 0) {
@@ -173,7 +173,6 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 {
     struct sl_server *srv = cls;
     struct sl_req *r = *con_cls;
-    (void)version;
     if (!r) {
         r = calloc(1, sizeof *r);
         if (!r)
@@ -185,7 +184,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         r->t0 = sl_now_ns();
         r->route = "other";
         *con_cls = r;
-        return admit(r);
+        return admit(r, version);
     }
     if (r->refused) { /* answered already; what still arrives is dropped */
         *upload_size = 0;
