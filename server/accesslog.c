@@ -89,7 +89,7 @@ size_t sl_accesslog_escape(char *out, size_t outlen, const char *in, size_t max)
         return 0;
     for (size_t i = 0; in && in[i] && i < max; i++) {
         unsigned char c = (unsigned char)in[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+        if (c > 0x20 && c < 0x7f && c != '\\' && c != '"') {
             if (o + 1 >= outlen)
                 break;
             out[o++] = (char)c;

@@ -1,8 +1,8 @@
 /* accesslog.h — one line per answered request, to stderr or to a file.
  *
  * A line is: client method url status duration-ms [(aborted)]. The method and URL come from
- * the client: every byte outside printable ASCII, and the backslash and double quote, is
- * written as \xHH, so a request can never start a line of its own (no forged entries) or
+ * the client: every byte outside printable ASCII, the space, the backslash and the double
+ * quote is written as \xHH (so each field stays one word), so a request can never start a line of its own (no forged entries) or
  * smuggle terminal escapes; the URL is cut at SL_ACCESSLOG_URL_MAX bytes.
  * A file is opened for appending; sl_accesslog_reopen() (on SIGHUP) reopens it after
  * logrotate moved it away; past max_bytes it is renamed to FILE.1 (one old file kept) and a
