@@ -62,7 +62,7 @@ CHROMIUM  ?= /usr/bin/chromium
 
 # Quiet by default; `make V=1` shows every command.
 Q := $(if $(V),,@)
-.PHONY: all run check vendor test test-unit test-api test-browser test-fresh screenshots bench bench-engine bench-store bench-server asan clean calibrate \
+.PHONY: all run check vendor test test-unit test-api test-browser test-fuzz fuzz test-fresh screenshots bench bench-engine bench-store bench-server asan clean calibrate \
         test-docker lint-docker
 all: $(ENGINE) $(SERVER) vendor
 vendor: $(VENDOR)
@@ -151,7 +151,7 @@ $(HELLO_MHD): $(BUILD)/bench/hello_mhd.o
 # Unit tests (one Criterion binary; tests that start the engine find it through
 # SCALELAB_ENGINE), then the API tests against a real server (node --test), then the
 # dashboard in a headless Chromium against a real server (node --test, playwright-core).
-test: test-unit test-api test-browser
+test: test-unit test-api test-browser test-fuzz
 test-unit: $(TEST_BIN) $(ENGINE)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) $(TEST_BIN) --jobs 1 $(TEST_ARGS)
 test-api: $(ENGINE) $(SERVER)
@@ -160,6 +160,40 @@ test-api: $(ENGINE) $(SERVER)
 test-browser: $(ENGINE) $(SERVER) $(VENDOR)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) SCALELAB_SERVER=$(abspath $(SERVER)) CHROMIUM=$(CHROMIUM) \
 	  node --test tests/browser/*.test.mjs
+
+# Fuzzing with clang's libFuzzer (Debian: clang, libclang-rt-14-dev): the server's request
+# path (raw bytes to a real daemon, tests/fuzz/fuzz_request.c) and the job parser behind the
+# strict JSON entry (fuzz_job.c). The code they aim at is compiled here with clang, libFuzzer's
+# coverage, ASan and UBSan; the rest links from the normal build. Each target runs FUZZ_TIME
+# seconds from its committed seed corpus (tests/fuzz/corpus/NAME/); `make test` runs them for
+# 20 s each, `make fuzz FUZZ_TIME=600` for longer. Findings go to $(FUZZ)/artifacts/.
+FUZZ_CC     ?= clang
+FUZZ        := build-fuzz
+FUZZ_TIME   ?= 20
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -MMD -MP -pthread -Iengine $(PKG_CFLAGS) \
+               $(SERVER_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+# What each target runs of ours (instrumented); the rest links from the normal build.
+FUZZ_JOB_OBJ := $(addprefix $(FUZZ)/,tests/fuzz/fuzz_job.o server/jsonin.o server/reply.o engine/job.o)
+FUZZ_REQ_OBJ := $(addprefix $(FUZZ)/,tests/fuzz/fuzz_request.o server/http.o server/guard.o \
+                  server/reply.o server/jsonin.o server/static.o server/accesslog.o \
+                  server/metrics.o engine/job.o)
+FUZZ_BINS   := $(FUZZ)/fuzz_job $(FUZZ)/fuzz_request
+FUZZ_LINK    = $(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@ $(PKG_LIBS) $(SERVER_LIBS) -lgomp -lm -pthread
+.SECONDARY: $(FUZZ_JOB_OBJ) $(FUZZ_REQ_OBJ)
+
+$(FUZZ)/%.o: %.c $(GEN)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (fuzz)")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+$(FUZZ)/fuzz_job: $(FUZZ_JOB_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(FUZZ_LINK)
+$(FUZZ)/fuzz_request: $(FUZZ_REQ_OBJ) $(BUILD)/server/queue.o $(BUILD)/server/events.o $(STORE_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(FUZZ_LINK)
+fuzz test-fuzz: $(FUZZ_BINS)
+	bash tests/fuzz/run.sh $(FUZZ) $(FUZZ_TIME)
 
 # Start the service (what ./setup.sh run does once the packages are there).
 run: all
@@ -211,6 +245,6 @@ asan:
 	    CFLAGS='-O1 -march=$(MARCH)' test-unit
 
 clean:
-	rm -rf build build-asan static/vendor
+	rm -rf build build-asan build-fuzz static/vendor
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(FUZZ) -name '*.d' 2>/dev/null)

@@ -115,7 +115,7 @@ enum MHD_Result sl_reply_json(struct sl_req *r, unsigned status, json_t *json)
     return sl_reply_body(r, status, "application/json", s, strlen(s), 0, NULL);
 }
 
-struct MHD_Response *sl_error_response(const char *code, const char *msg, const char *field)
+json_t *sl_error_json(const char *code, const char *msg, const char *field)
 {
     char text[1024];
     snprintf(text, sizeof text, "%s", msg ? msg : "");
@@ -130,6 +130,12 @@ struct MHD_Response *sl_error_response(const char *code, const char *msg, const 
         sl_utf8_trim(f);
         json_object_set_new(json_object_get(o, "error"), "field", json_string(f));
     }
+    return o;
+}
+
+struct MHD_Response *sl_error_response(const char *code, const char *msg, const char *field)
+{
+    json_t *o = sl_error_json(code, msg, field);
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (s)

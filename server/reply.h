@@ -34,6 +34,8 @@ enum MHD_Result sl_reply_response(struct sl_req *r, unsigned status, struct MHD_
  * msg is trimmed to valid UTF-8 on a copy; never fails for bad text (the message becomes a
  * generic one), returns NULL only when memory runs out. Caller queues or destroys it. */
 struct MHD_Response *sl_error_response(const char *code, const char *msg, const char *field);
+/* The same body as JSON (caller decrefs); NULL only when memory runs out. */
+json_t *sl_error_json(const char *code, const char *msg, const char *field);
 
 /* Cut s (NUL-terminated, in place) so that it is valid UTF-8: an incomplete character at
  * the end (what snprintf leaves when it truncates) is removed, and any other invalid byte
