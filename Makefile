@@ -62,7 +62,7 @@ CHROMIUM  ?= /usr/bin/chromium
 
 # Quiet by default; `make V=1` shows every command.
 Q := $(if $(V),,@)
-.PHONY: all run check vendor test test-unit test-api test-browser test-fuzz fuzz test-fresh screenshots bench bench-engine bench-store bench-server asan clean calibrate \
+.PHONY: all run check vendor test test-unit test-api test-browser test-fuzz fuzz test-fresh screenshots bench bench-engine bench-store bench-server bench-callgrind asan clean calibrate \
         test-docker lint-docker
 all: $(ENGINE) $(SERVER) vendor
 vendor: $(VENDOR)
@@ -229,6 +229,16 @@ bench-server: $(SERVER) $(ENGINE) $(HELLO_MHD)
 	SCALELAB_SERVER=$(abspath $(SERVER)) SCALELAB_ENGINE=$(abspath $(ENGINE)) \
 	  HELLO_MHD=$(abspath $(HELLO_MHD)) bash bench/bench_server.sh
 
+# Instructions per GET /api/health, scalelab-server against bare libmicrohttpd, under
+# valgrind's callgrind (repeatable where req/s on a shared machine is not). Built apart for
+# x86-64-v3: valgrind 3.19 cannot decode the AVX-512 code -march=native may produce.
+bench-callgrind:
+	$(MAKE) BUILD=build-cg MARCH=x86-64-v3 build-cg/bin/scalelab-server build-cg/bin/scalelab-engine \
+	    build-cg/bench/hello_mhd
+	SCALELAB_SERVER=$(abspath build-cg/bin/scalelab-server) \
+	  SCALELAB_ENGINE=$(abspath build-cg/bin/scalelab-engine) \
+	  HELLO_MHD=$(abspath build-cg/bench/hello_mhd) bash bench/callgrind_health.sh
+
 calibrate: $(ENGINE)
 	$(ENGINE) calibrate
 
@@ -245,6 +255,6 @@ asan:
 	    CFLAGS='-O1 -march=$(MARCH)' test-unit
 
 clean:
-	rm -rf build build-asan build-fuzz static/vendor
+	rm -rf build build-asan build-fuzz build-cg static/vendor
 
 -include $(shell find $(BUILD) $(FUZZ) -name '*.d' 2>/dev/null)
