@@ -19,6 +19,7 @@
 
 #include "accesslog.h"
 #include "guard.h"
+#include "http.h"
 #include "jsonin.h"
 #include "server.h"
 #include "sl.h"
@@ -259,13 +260,13 @@ int sl_http_start(struct sl_server *srv, char *err, size_t errlen)
     sl_metrics_init(&srv->metrics);
     /* The idle timeout bounds how long garbage, a half-sent request or a silent client can
      * hold a connection (MHD 0.9.75 has no separate header timeout); suspended connections
-     * (SSE) are not subject to it. The memory limit bounds the request line and headers
-     * (MHD answers 431/414 past it). */
+     * (SSE) are not subject to it. The pool bounds the request line and headers (see
+     * http.h). */
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->cfg.listen_port, NULL, NULL, access_handler, srv,
         MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads,
         MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-        srv->cfg.conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+        srv->cfg.conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, SL_HTTP_POOL_BYTES,
         MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%u (in use, or not an address of this host?)",

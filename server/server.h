@@ -16,6 +16,7 @@
 
 #include "calibrate.h"
 #include "events.h"
+#include "http.h"
 #include "metrics.h"
 #include "queue.h"
 #include "reply.h"
@@ -101,11 +102,6 @@ struct sl_route {
 };
 extern const struct sl_route sl_routes[];
 
-/* Start and stop HTTP. Returns 0 or a negative SL_E* code with a sentence in err. */
-int sl_http_start(struct sl_server *srv, char *err, size_t errlen);
-void sl_http_stop(struct sl_server *srv);
-/* The port actually bound. */
-unsigned sl_http_port(struct sl_server *srv);
 
 /* Forget the cached body of run id (deleted). */
 void sl_cache_forget(struct sl_server *srv, int64_t id);
