@@ -203,7 +203,7 @@ run: all
 
 # Static checks: every shell script (shellcheck, when installed), both Dockerfiles, and the
 # dashboard's modules parse.
-SHELL_SCRIPTS := setup.sh .ci/run bench/bench_server.sh docker/test.sh tests/fresh/run.sh tools/debian-rootfs.sh
+SHELL_SCRIPTS := setup.sh .ci/run bench/bench_server.sh bench/callgrind_health.sh tests/fuzz/run.sh docker/test.sh tests/fresh/run.sh tools/debian-rootfs.sh
 check: lint-docker
 	@if command -v shellcheck >/dev/null; then shellcheck $(SHELL_SCRIPTS) && echo "shellcheck: ok"; \
 	 else echo "shellcheck: not installed (apt-get install shellcheck), skipped"; fi

@@ -24,7 +24,7 @@ for name in job request; do
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
-    echo "fuzz_$name: ${secs}s, ${execs:-?} executions (${rate:-?}/s), ${cov:-cov: ?}, corpus $(ls "$work" | wc -l) new inputs: $result"
+    echo "fuzz_$name: ${secs}s, ${execs:-?} executions (${rate:-?}/s), ${cov:-cov: ?}, corpus $(find "$work" -type f | wc -l) new inputs: $result"
     [ "$result" = ok ] || tail -40 "$log"
     rm -rf "$work"
 done
