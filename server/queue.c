@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "calibrate.h"
 #include "sl.h"
 
 enum stop_reason { REASON_NONE = 0, REASON_CANCEL, REASON_TIMEOUT, REASON_STOP };
@@ -424,16 +425,46 @@ static void calib_object(struct sl_queue *q, struct engine_run *r, json_t *o)
 }
 
 /*
- * Runs `scalelab-engine calibrate --json` between runs. The engine saves an accepted
- * calibration where later runs (and a restarted server) load it; it refuses one that fails
- * its own sanity check (more threads reading slower than one beyond noise): non-zero exit,
- * its reason on stderr, the object with "status": "suspect". Refused and failed ones leave
- * the previous calibration in force.
+ * The verdict on a calibration from how its engine ended: SL_CALIB_DONE (then *pending is
+ * moved over *path), SL_CALIB_REFUSED (the engine's sanity check: "status": "suspect", or a
+ * non-zero exit with its sentence on stderr) or SL_CALIB_FAILED; error gets why.
+ */
+static const char *calib_verdict(struct sl_queue *q, const struct engine_run *r, int reason,
+                                 int ws, const char *pending, const char *path, char *error,
+                                 size_t errlen)
+{
+    char last[400];
+    const char *st = json_string_value(json_object_get(r->summary, "status"));
+    int suspect = st && strcmp(st, "suspect") == 0;
+    int exited = reason == REASON_NONE && WIFEXITED(ws);
+    last_stderr_line(r, last, sizeof last);
+    if (exited && WEXITSTATUS(ws) == 0 && r->summary && !suspect) {
+        if (rename(pending, path) == 0)
+            return SL_CALIB_DONE;
+        snprintf(error, errlen, "the calibration could not be saved (%s): %.300s", strerror(errno), path);
+        return SL_CALIB_FAILED;
+    }
+    if (suspect || (exited && WEXITSTATUS(ws) != 0 && last[0])) {
+        /* The engine's own sentence says what was wrong; else its note. */
+        const char *note = json_string_value(json_object_get(r->summary, "note"));
+        snprintf(error, errlen, "%s", last[0] ? last : note ? note : "the calibration is suspect");
+        return SL_CALIB_REFUSED;
+    }
+    if (!error[0])
+        run_ending(q, r, reason, ws, error, errlen);
+    return SL_CALIB_FAILED;
+}
+
+/*
+ * Runs `scalelab-engine calibrate --json` between runs. The engine writes beside the
+ * calibration in force; only an accepted one replaces it, so a refused one never reaches
+ * later runs (nor this server after a restart). Refused and failed ones change nothing.
  */
 static void calibrate(struct sl_queue *q, int64_t id)
 {
     struct engine_run r = {.on_object = calib_object};
-    char error[600] = "", last[400];
+    char error[600] = "", path[1024], pending[1100];
+    const char *final = SL_CALIB_FAILED;
     int ws = 0;
     pthread_mutex_lock(&q->mu);
     struct calib_rec *c = calib_rec(q, id);
@@ -442,24 +473,16 @@ static void calibrate(struct sl_queue *q, int64_t id)
         c->started_at = sl_queue_now();
     }
     pthread_mutex_unlock(&q->mu);
-    char *argv[] = {"scalelab-engine", "calibrate", "--json", NULL};
-    int reason = engine_wait(q, &r, argv, NULL, q->o.run_timeout, &ws, error, sizeof error);
-    const char *st = json_string_value(json_object_get(r.summary, "status"));
-    int exited_ok = reason == REASON_NONE && WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
-    const char *final = SL_CALIB_FAILED;
-    int accepted = exited_ok && r.summary && !(st && strcmp(st, "suspect") == 0);
-    last_stderr_line(&r, last, sizeof last);
-    if (accepted) {
-        final = SL_CALIB_DONE;
-    } else if ((st && strcmp(st, "suspect") == 0) || (reason == REASON_NONE && WIFEXITED(ws) &&
-                                                       WEXITSTATUS(ws) != 0 && last[0])) {
-        /* The engine's own sentence says what was wrong; its note, when it printed one. */
-        final = SL_CALIB_REFUSED;
-        const char *note = json_string_value(json_object_get(r.summary, "note"));
-        snprintf(error, sizeof error, "%s", last[0] ? last : note ? note : "the calibration is suspect");
-    } else if (!error[0]) {
-        run_ending(q, &r, reason, ws, error, sizeof error);
+    if (!sl_calibrate_default_path(path, sizeof path)) {
+        snprintf(error, sizeof error, "no place to save a calibration: set SCALELAB_CALIBRATION or HOME");
+    } else {
+        snprintf(pending, sizeof pending, "%s.pending", path);
+        char *argv[] = {"scalelab-engine", "calibrate", "--json", "--output", pending, NULL};
+        int reason = engine_wait(q, &r, argv, NULL, q->o.run_timeout, &ws, error, sizeof error);
+        final = calib_verdict(q, &r, reason, ws, pending, path, error, sizeof error);
+        unlink(pending); /* what was refused, or nothing */
     }
+    int accepted = strcmp(final, SL_CALIB_DONE) == 0;
     pthread_mutex_lock(&q->mu);
     if (accepted) {
         json_decref(q->calib_latest);

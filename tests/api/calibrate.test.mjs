@@ -85,21 +85,22 @@ describe('calibrate', { timeout: 120000 }, () => {
 });
 
 describe('a calibration the engine refuses', { timeout: 60000 }, () => {
-    let dir, server;
+    let dir, server, calibFile;
 
     before(async () => {
         dir = makeTempDir('calibrate-refused');
-        // An engine whose sanity check fails as the real one does: the object with
-        // "status": "suspect", its reason on stderr, a non-zero exit.
+        // An engine whose sanity check fails as the contract says: the object with
+        // "status": "suspect" (also written to --output), its reason on stderr, a non-zero exit.
         const fake = path.join(dir, 'engine');
         fs.writeFileSync(fake, `#!/bin/sh
-[ "$1" = calibrate ] || exit 2
-echo '{"threads":2,"read_gbs_1":30.1,"read_gbs_all":19.5,"gflops_1":100,"gflops_all":190,"status":"suspect","note":"2 threads read slower than 1"}'
+[ "$1" = calibrate ] && [ "$3" = --output ] || exit 2
+echo '{"threads":2,"read_gbs_1":30.1,"read_gbs_all":19.5,"gflops_1":100,"gflops_all":190,"status":"suspect","note":"2 threads read slower than 1"}' | tee "$4" 
 echo 'calibrating: memory read' >&2
 echo 'scalelab-engine: calibration refused: 2 threads read 19.5 GB/s, slower than 1 thread (30.1 GB/s) beyond noise; rerun on a quiet machine' >&2
 exit 1
 `, { mode: 0o755 });
-        server = await startServer({ dir, args: ['--engine', fake], env: { SCALELAB_CALIBRATION: path.join(dir, 'none.json') } });
+        calibFile = path.join(dir, 'none.json');
+        server = await startServer({ dir, args: ['--engine', fake], env: { SCALELAB_CALIBRATION: calibFile } });
     });
     after(async () => {
         if (server) await server.stop();
@@ -115,5 +116,7 @@ exit 1
         assert.equal(c.calibration.status, 'suspect');
         const system = (await server.api('GET', '/api/system')).json;
         assert.equal(system.calibration, null, 'a refused calibration is in force');
+        assert.ok(!fs.existsSync(calibFile), 'a refused calibration was saved where later runs load it');
+        assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('pending')), [], 'a pending file was left behind');
     });
 });

@@ -17,10 +17,11 @@ describe('calibrate from the System view', { timeout: 60000 }, () => {
         accept = path.join(dir, 'accept');
         const fake = path.join(dir, 'engine');
         fs.writeFileSync(fake, `#!/bin/sh
-[ "$1" = calibrate ] || exit 2
+[ "$1" = calibrate ] && [ "$3" = --output ] || exit 2
 sleep 0.5
+# scalelab-engine calibrate --json --output FILE: the object saved to FILE and printed.
 if [ -e '${accept}' ]; then
-  echo '{"threads":2,"array_bytes":268435456,"read_gbs_1":31.5,"read_gbs_all":37.25,"triad_gbs_1":28,"triad_gbs_all":34,"gflops_1":100,"gflops_all":199,"when":1796229511,"host":"vm","cpu_model":"Test CPU","status":"ok","note":null}'
+  echo '{"threads":2,"array_bytes":268435456,"read_gbs_1":31.5,"read_gbs_all":37.25,"triad_gbs_1":28,"triad_gbs_all":34,"gflops_1":100,"gflops_all":199,"when":1796229511,"host":"vm","cpu_model":"Test CPU","status":"ok","note":null}' | tee "$4"
   exit 0
 fi
 echo '{"threads":2,"read_gbs_1":30.1,"read_gbs_all":19.5,"gflops_1":100,"gflops_all":190,"status":"suspect","note":"2 threads read slower than 1"}'
