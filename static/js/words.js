@@ -35,7 +35,7 @@ function describeBackend(b, modern) {
   } else if (fit && fit.trusted === false && fit.worst_miss) {
     const m = fit.worst_miss;
     facts.push(`no model stated: the fit predicts ${fmtSeconds(m.predicted_s)} at ${coresWord(m.cores)} where ${fmtSeconds(m.median_s)} was measured, outside that point's CI`);
-  } else if (b.fit_missing) {
+  } else if (b.fit_missing && !(d && d.cause === 'baseline')) { // a 1-core reference has no curve to fit
     facts.push(b.fit_missing.replace(/\.$/, ''));
   }
   if (facts.length) out.push(`${b.backend}: ${facts.join('; ')}.`);
@@ -69,7 +69,9 @@ export function describeRun(run) {
     out.push('This server\'s analysis gives no diagnosis (it predates them): the figures below are measured, the reasons are not stated.');
   }
   for (const b of a.backends) out.push(...describeBackend(b, modern));
-  const vec = describeVectorisation(a.vectorisation);
+  // The vectorisation gain, unless a diagnosis (simd's) already rests on that figure.
+  const vec = a.backends.some((b) => b.diagnosis && b.diagnosis.figure && b.diagnosis.figure.name === 'vectorisation_gain')
+    ? null : describeVectorisation(a.vectorisation);
   if (vec) out.push(vec);
 
   const noisy = a.points.filter((p) => p.noisy);
