@@ -230,7 +230,9 @@ export function hasSerialView(points) {
  */
 export function baselineWords(points) {
   if (!hasParallelBaseline(points)) return 'each backend\'s own 1 core';
-  const names = [...new Set(points.map((p) => p.baseline).filter(Boolean))];
+  // The baselines of the curves: a one-core reference (serial, simd) is its own baseline.
+  const curves = [...groupByBackend(points).values()].filter((list) => new Set(list.map((p) => p.cores)).size > 1).flat();
+  const names = [...new Set((curves.length ? curves : points).map((p) => p.baseline).filter(Boolean))];
   return names.length === 1 ? names[0] : `the 1-core point of each kernel (${names.join('; ')})`;
 }
 
