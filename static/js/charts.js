@@ -536,6 +536,9 @@ export function rateConfig(points, calibration, maxCores, weak = false, host = n
   };
 }
 
+/* Bar data are in ms; a tick says its unit (µs on small work). */
+const msTick = (v) => fmtSeconds(v / 1e3);
+
 /** Per-worker bars of one run: busy (kernel) time, and barrier waits stacked on it when measured. */
 export function loadConfig(run, backend) {
   const busy = run ? run.busy_s : [];
@@ -547,7 +550,7 @@ export function loadConfig(run, backend) {
     type: 'bar',
     data: { labels: busy.map((_, i) => `worker ${i + 1}`), datasets },
     options: {
-      scales: { x: { stacked: true }, y: { stacked: true, min: 0, title: { display: true, text: 'ms in the median run' } } },
+      scales: { x: { stacked: true }, y: { stacked: true, min: 0, title: { display: true, text: 'time in the median run' }, ticks: { callback: msTick } } },
       plugins: { legend: { display: datasets.length > 1 } },
     },
   };
@@ -579,7 +582,7 @@ export function phasesConfig(points) {
     options: {
       scales: {
         x: { stacked: true },
-        y: { stacked: true, min: 0, title: { display: true, text: mode === 'median_run' ? 'ms of the median run' : 'ms (per-phase medians)' } },
+        y: { stacked: true, min: 0, title: { display: true, text: mode === 'median_run' ? 'time of the median run' : 'per-phase medians' }, ticks: { callback: msTick } },
       },
     },
   };

@@ -322,9 +322,17 @@ function renderLoad(run) {
     + `imbalance (busiest ÷ mean worker) ${imbalance}${wait}. CPU use of the point: ${fmtPercent(p.cpu_util)}.`;
 }
 
+/* Above a calibrated limit is not a measurement of the limit: say what it can mean. */
+const ABOVE = 1.05;
+function ofLimit(fraction, what) {
+  if (fraction == null) return '';
+  return fraction > ABOVE ? ` (${fmtPercent(fraction)} of the calibrated ${what}: above it, so cached data or a low calibration)`
+    : ` (${fmtPercent(fraction)} of the calibrated ${what})`;
+}
+
 function throughput(p, unit) {
-  if (p.gbs > 0) return `${fmtNumber(p.gbs)} GB/s${p.bw_fraction != null ? ` (${fmtPercent(p.bw_fraction)} of bandwidth)` : ''}`;
-  if (p.gflops > 0) return `${fmtNumber(p.gflops)} GFLOP/s${p.flops_fraction != null ? ` (${fmtPercent(p.flops_fraction)} of peak)` : ''}`;
+  if (p.gbs > 0) return `${fmtNumber(p.gbs)} GB/s${ofLimit(p.bw_fraction, 'bandwidth')}`;
+  if (p.gflops > 0) return `${fmtNumber(p.gflops)} GFLOP/s${ofLimit(p.flops_fraction, 'peak')}`;
   return `${fmtNumber(p.rate)} ${unit}/s`;
 }
 
