@@ -125,9 +125,10 @@ function onEvent(event, handler) {
 function onStatus(s) {
   const run = state.run;
   run.status = s.status;
-  if (s.progress) run.progress = s.progress;
   if (s.error) run.error = s.error;
+  // The count stays the fetched run's (see onMeasurement); a new status redraws soon.
   setStatus(run.status, run.progress.done, run.progress.total);
+  scheduleRedraw();
   if (api.ENDED.has(s.status)) {
     stopLive();
     $('run-live').textContent = '';

@@ -116,6 +116,37 @@ describe('charts that agree with the analysis', { timeout: 120000 }, () => {
         }
     });
 
+    test('while a run goes, the bar and the words count the same measurements', async () => {
+        const { page, problems, context } = await openPage(stack.browser);
+        try {
+            // 40 measurements of 40-80 ms: live for two to three seconds.
+            const live = await stack.server.postRun({ workload: 'sleep', params: { tasks: 4, us: 20000 }, backends: ['threads'], cores: [1, 2], repeats: 20, warmup: 0 });
+            await gotoView(page, stack.url(`#/runs/${live}`), 'run');
+            const seen = [];
+            for (let i = 0; i < 200; i++) {
+                const s = await page.evaluate(() => ({
+                    bar: document.querySelector('#run-progress-text').textContent,
+                    value: document.querySelector('#run-progress').value,
+                    words: document.querySelector('#analysis-words').textContent,
+                    status: document.querySelector('#run-status').textContent,
+                }));
+                const m = /cover the (\d+) measurements/.exec(s.words);
+                if (m) {
+                    seen.push(`${s.bar} / ${m[1]}`);
+                    assert.equal(Number(s.bar.split(' / ')[0]), Number(m[1]), `the bar says ${s.bar}, the words ${m[0]}`);
+                    assert.equal(s.value, Number(m[1]));
+                }
+                if (/done/.test(s.status)) break;
+                await new Promise((r) => setTimeout(r, 25));
+            }
+            assert.ok(seen.length > 0, 'the run was never seen live');
+            await stack.server.waitForStatus(live, 'done', 30000);
+            assertClean(problems);
+        } finally {
+            await context.close();
+        }
+    });
+
     test('a noisy point is flagged on the chart and in words', async () => {
         const { page, problems, context } = await openPage(stack.browser);
         try {
