@@ -93,12 +93,12 @@ function paramField(p) {
 
 function buildBackends() {
   fill($('#backends'), catalog.backends.map((b) => {
-    // A backend is C code; the route is the Python way it stands for, never what it is.
-    const why = b.available ? `${b.how} (in C); stands for ${b.route}` : `unavailable: ${b.reason || 'not built on this host'}`;
+    // The engine's route says what the backend is in C and which Python route it stands for.
+    const why = b.available ? `${b.route} (${b.how})` : `unavailable: ${b.reason || 'not built on this host'}`;
     // The title sits on the label too: a disabled input gets no hover events in some browsers.
     return el('label', { class: `check${b.available ? '' : ' unavailable'}`, title: why },
       el('input', { type: 'checkbox', name: 'backend', value: b.name, disabled: !b.available, title: why, props: { checked: b.available } }),
-      ` ${b.name}`, el('span', { class: 'hint' }, b.available ? ` stands for ${b.route}` : ' (unavailable)'));
+      ` ${b.name}`, el('span', { class: 'hint' }, b.available ? ` ${b.route}` : ' (unavailable)'));
   }));
 }
 

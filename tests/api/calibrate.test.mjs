@@ -96,7 +96,7 @@ describe('a calibration the engine refuses', { timeout: 60000 }, () => {
 [ "$1" = calibrate ] && [ "$3" = --output ] || exit 2
 echo '{"threads":2,"read_gbs_1":30.1,"read_gbs_all":19.5,"gflops_1":100,"gflops_all":190,"status":"suspect","note":"2 threads read slower than 1"}' | tee "$4" 
 echo 'calibrating: memory read' >&2
-echo 'scalelab-engine: calibration refused: 2 threads read 19.5 GB/s, slower than 1 thread (30.1 GB/s) beyond noise; rerun on a quiet machine' >&2
+echo 'scalelab-engine: calibration refused, not saved: 2 threads read 19.5 GB/s, slower than 1 thread (30.1 GB/s) beyond noise; rerun on a quiet machine' >&2
 exit 1
 `, { mode: 0o755 });
         calibFile = path.join(dir, 'none.json');
@@ -112,7 +112,7 @@ exit 1
         assert.equal(r.status, 202, r.text);
         const c = await waitCalibration(server, r.json.id, 10000);
         assert.equal(c.status, 'refused', JSON.stringify(c));
-        assert.match(c.message, /^calibration refused: 2 threads read 19.5 GB\/s, slower than 1 thread/);
+        assert.match(c.message, /^calibration refused, not saved: 2 threads read 19.5 GB\/s, slower than 1 thread/);
         assert.equal(c.calibration.status, 'suspect');
         const system = (await server.api('GET', '/api/system')).json;
         assert.equal(system.calibration, null, 'a refused calibration is in force');

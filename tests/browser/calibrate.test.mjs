@@ -25,7 +25,7 @@ if [ -e '${accept}' ]; then
   exit 0
 fi
 echo '{"threads":2,"read_gbs_1":30.1,"read_gbs_all":19.5,"gflops_1":100,"gflops_all":190,"status":"suspect","note":"2 threads read slower than 1"}'
-echo 'scalelab-engine: calibration refused: 2 threads read 19.5 GB/s, slower than 1 thread (30.1 GB/s) beyond noise' >&2
+echo 'scalelab-engine: calibration refused, not saved: 2 threads read 19.5 GB/s, slower than 1 thread (30.1 GB/s) beyond noise' >&2
 exit 1
 `, { mode: 0o755 });
         stack = await startStack('calibrate', { args: ['--engine', fake], env: { SCALELAB_CALIBRATION: path.join(dir, 'none.json') } });

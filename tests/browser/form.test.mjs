@@ -26,6 +26,14 @@ describe('the launch form, workload by workload', { timeout: 90000 }, () => {
         const { page, problems, context } = await openPage(stack.browser);
         try {
             await gotoView(page, stack.url('#/'), 'launch');
+            // Backends are labelled with the engine's own route (what the backend is in C and
+            // which Python route it stands for): the page adds no label of its own.
+            const backends = (await stack.server.api('GET', '/api/backends')).json.backends;
+            for (const b of backends.filter((x) => x.available)) {
+                const label = (await page.locator(`label:has(input[name="backend"][value="${b.name}"])`).innerText()).trim();
+                assert.equal(label, `${b.name} ${b.route}`);
+                assert.doesNotMatch(label, /^\S+ (a )?plain Python loop/, `${b.name} is labelled as Python: ${label}`);
+            }
             // The common fields once, before the workloads change under them.
             await checkOnly(page, 'backend', ['serial', 'threads']);
             await checkOnly(page, 'cores', ['1', '2']);
