@@ -7,7 +7,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startStack, openPage, assertClean, gotoView, waitFor, screenshot } from './browser.mjs';
+import { startStack, openPage, assertClean, gotoView, waitFor, screenshot, assertNoHorizontalScroll, PHONE } from './browser.mjs';
 import { makeTempDir, removeDir } from '../api/harness.mjs';
 
 describe('calibrate from the System view', { timeout: 60000 }, () => {
@@ -61,6 +61,10 @@ exit 1
             assert.match(facts, /ok/);
             assert.ok(await page.locator('button#calibrate').isEnabled());
             await screenshot(page, 'system');
+            await page.emulateMedia({ colorScheme: 'dark' });
+            await page.setViewportSize(PHONE);
+            await assertNoHorizontalScroll(page, 'system view at 390 px');
+            await screenshot(page, 'system', { suffix: '-dark' });
             assertClean(problems);
         } finally {
             await context.close();

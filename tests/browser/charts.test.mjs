@@ -147,7 +147,7 @@ describe('charts that agree with the analysis', { timeout: 120000 }, () => {
         }
     });
 
-    test('a noisy point is flagged on the chart and in words', async () => {
+    test('a noisy point and unverified runs are flagged on the chart and in words', async () => {
         const { page, problems, context } = await openPage(stack.browser);
         try {
             await rewriteRun(page, id, (r) => {
@@ -155,7 +155,9 @@ describe('charts that agree with the analysis', { timeout: 120000 }, () => {
                     const chosen = p.backend === 'threads' && p.cores === 2;
                     p.noisy = chosen;
                     p.noise = chosen ? 'CV 31%' : null;
+                    if (chosen) Object.assign(p, { verified: p.runs - 2, excluded: 2 });
                 }
+                r.analysis.excluded_unverified = 2;
             });
             await gotoView(page, stack.url(`#/runs/${id}`), 'run');
             await waitFor(page, 'the time chart', () => window.scalelab.charts.time);
@@ -167,6 +169,10 @@ describe('charts that agree with the analysis', { timeout: 120000 }, () => {
             assert.deepEqual(style, ['circle', 'triangle'], 'the noisy point is not marked');
             assert.match(await page.locator('#analysis-words').innerText(), /Noisy: threads at 2 cores \(CV 31%\)/);
             assert.match(await page.locator('#numbers tbody').innerText(), /noisy \(CV 31%\)/);
+            // Unverified runs are counted where the user reads, and said to be left out.
+            const runs = run.analysis.points.reduce((n, p) => n + p.runs, 0);
+            assert.match(await page.locator('#analysis-words').innerText(), new RegExp(`2 of ${runs} timed results did not verify and are left out of every figure`));
+            assert.match(await page.locator('#numbers tbody tr:last-child td:last-child').innerText(), /^1\/3$/);
             assertClean(problems);
         } finally {
             await context.close();
