@@ -120,3 +120,25 @@ exit 1
         assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('pending')), [], 'a pending file was left behind');
     });
 });
+
+describe('calibrate with a token', { timeout: 30000 }, () => {
+    let dir, server;
+    before(async () => {
+        dir = makeTempDir('calibrate-token');
+        server = await startServer({ dir, token: 'calibrate-secret', env: { SCALELAB_CALIBRATION: path.join(dir, 'c.json') } });
+    });
+    after(async () => {
+        if (server) await server.stop();
+        removeDir(dir);
+    });
+
+    test('POST /api/calibrate needs the token; its state is a read', async () => {
+        const r = await server.api('POST', '/api/calibrate', { body: {} });
+        assert.equal(r.status, 401, r.text);
+        assert.equal(errorOf(r).code, 'unauthorized');
+        assert.equal((await server.api('GET', '/api/calibrate/1')).status, 404, 'an unauthorized calibration was queued');
+        const ok = await server.api('POST', '/api/calibrate', { body: {}, token: 'calibrate-secret' });
+        assert.equal(ok.status, 202, ok.text);
+        assert.equal((await server.api('GET', `/api/calibrate/${ok.json.id}`)).status, 200);
+    });
+});
