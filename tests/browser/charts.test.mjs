@@ -179,6 +179,35 @@ describe('charts that agree with the analysis', { timeout: 120000 }, () => {
         }
     });
 
+    test('a model is drawn and stated only when the analysis trusts its fit', async () => {
+        const fit = { a: 1e-4, b: 1e-3, c: 0, serial_fraction: 0.09, best_cores: null, best_speedup: 11 };
+        for (const trusted of [true, false]) {
+            const { page, problems, context } = await openPage(stack.browser);
+            try {
+                await rewriteRun(page, id, (r) => {
+                    const b = r.analysis.backends.find((x) => x.backend === 'threads');
+                    b.fit = { ...fit, trusted, worst_miss: trusted ? null : { cores: 2, predicted_s: 6e-4, median_s: 9e-4 } };
+                    b.fit_missing = null;
+                });
+                await gotoView(page, stack.url(`#/runs/${id}`), 'run');
+                await waitFor(page, 'the speedup chart', () => window.scalelab.charts.speedup);
+                const labels = (await chartSummary(page)).speedup.datasets.map((d) => d.label);
+                const words = await page.locator('#analysis-words').innerText();
+                if (trusted) {
+                    assert.ok(labels.includes('threads model'), `no model drawn: ${labels}`);
+                    assert.match(words, /threads: (best speedup [^;]*; )?model T\(p\) = a \+ b\/p fits every point within its CI: serial fraction 9%/);
+                } else {
+                    assert.ok(!labels.includes('threads model'), 'an untrusted model is drawn');
+                    assert.doesNotMatch(words, /serial fraction/);
+                    assert.match(words, /no model stated: the fit predicts 600 µs at 2 cores where 900 µs was measured/);
+                }
+                assertClean(problems);
+            } finally {
+                await context.close();
+            }
+        }
+    });
+
     test('a run from an older server: own-1-core speedups, per-phase medians, no invented diagnosis', async () => {
         const { page, problems, context } = await openPage(stack.browser);
         try {
