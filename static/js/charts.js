@@ -430,6 +430,13 @@ function logSecondsAxis(title) {
   return {
     type: 'logarithmic',
     title: { display: true, text: title },
+    // Room above and below the data, so that the extreme points and their bars are not cut.
+    afterDataLimits: (axis) => {
+      if (axis.min > 0 && axis.max > 0) {
+        axis.min /= 1.25;
+        axis.max *= 1.25;
+      }
+    },
     afterBuildTicks: (axis) => { axis.ticks = logTicks(axis.min, axis.max).map((value) => ({ value })); },
     ticks: { callback: (v) => fmtSeconds(v), autoSkip: false },
   };
