@@ -159,8 +159,12 @@ static int add_allowed_hosts(struct sl_config *c, const char *list)
 {
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *h = strtok_r(buf, ", ", &save); h; h = strtok_r(NULL, ", ", &save)) {
+    for (char *save = NULL, *h = strtok_r(buf, ",", &save); h; h = strtok_r(NULL, ",", &save)) {
+        while (*h == ' ')
+            h++;
         size_t n = strlen(h);
+        while (n && h[n - 1] == ' ')
+            h[--n] = '\0';
         if (n && h[n - 1] == '.')
             h[--n] = '\0';
         if (n == 0 || n >= sizeof c->allowed_hosts[0] || c->n_allowed_hosts >= SL_MAX_ALLOWED_HOSTS ||

@@ -5,7 +5,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, makeTempDir, removeDir, rawExchange, rawRequest, waitUntil } from './harness.mjs';
+import { startServer, makeTempDir, removeDir, rawExchange, rawRequest, waitUntil, runServerCommand } from './harness.mjs';
 
 const MAX = 4096;
 
@@ -86,5 +86,36 @@ describe('hardening: token from a file', { timeout: 60000 }, () => {
         await waitUntil(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('/api/health'), { what: 'the log' });
         assert.ok(!fs.readFileSync(log, 'utf8').includes(TOKEN), 'the token is in the access log');
         assert.ok(!server.stderr.includes(TOKEN) && !server.stdout.includes(TOKEN), 'the token is in the output');
+    });
+});
+
+describe('hardening: the new options refuse bad values', { timeout: 30000 }, () => {
+    let dir;
+    before(() => { dir = makeTempDir('hopt'); });
+    after(() => removeDir(dir));
+
+    test('a missing or empty token file, a bad Host name, a bad bound: exit 2 with one line', async () => {
+        const empty = path.join(dir, 'empty');
+        fs.writeFileSync(empty, '\n');
+        const cases = [
+            [['--token-file', path.join(dir, 'nope')], /--token-file: cannot read a token/],
+            [['--token-file', empty], /--token-file: cannot read a token/],
+            [['--allowed-host', 'evil example'], /--allowed-host takes a DNS name/],
+            [['--allowed-host', 'a/b'], /--allowed-host takes a DNS name/],
+            [['--access-log-max', '-1'], /--access-log-max takes bytes/],
+            [['--idle-timeout', '0'], /--idle-timeout takes seconds/],
+        ];
+        for (const [args, re] of cases) {
+            const r = await runServerCommand(['--listen', '127.0.0.1:0', '--db', path.join(dir, 'x.db'), ...args]);
+            assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code} ${r.stderr}`);
+            assert.match(r.stderr, re, args.join(' '));
+            assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        }
+    });
+
+    test('an access log that cannot be opened stops the start with a sentence', async () => {
+        const r = await runServerCommand(['--listen', '127.0.0.1:0', '--db', path.join(dir, 'y.db'), '--access-log', path.join(dir, 'no', 'such', 'dir', 'a.log')]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /cannot open the access log/);
     });
 });
