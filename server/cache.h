@@ -1,10 +1,11 @@
-/* cache.h — JSON values of runs by (run, measurements stored): analyses, documents.
+/* cache.h — JSON values of runs by (run, a key): analyses, documents.
  *
  * An analysis (engine/analysis.c over every measurement of a run) costs time in proportion
- * to the run's size, and a dashboard polls a running run. The key is the run and the
- * number of measurements stored: a new measurement makes a new key, an ended run keeps its
- * last one until it is deleted. The server keeps two: analyses, and the JSON documents of
- * ended runs (key stored = 0: they no longer change). Entries are JSON values shared by
+ * to the run's size, and a dashboard polls a running run. The key is the run and a number
+ * that changes with what the value depends on (export.c: the measurements stored and the
+ * calibrations accepted): a new measurement makes a new key, an ended run keeps its last
+ * one until it is deleted. The server keeps two: analyses, and the JSON documents of ended
+ * runs. Entries are JSON values shared by
  * reference (Jansson's reference counts are atomic): a value handed out must not be
  * modified. A cache holds at most n values, the least recently used leaving first.
  */
@@ -21,12 +22,12 @@ struct sl_cache;
 struct sl_cache *sl_cache_new(unsigned n);
 void sl_cache_free(struct sl_cache *c);
 
-/* The analysis of run id with stored measurements (a new reference), or NULL. */
-json_t *sl_cache_get(struct sl_cache *c, int64_t id, int64_t stored);
+/* The value of run id under key (a new reference), or NULL. */
+json_t *sl_cache_get(struct sl_cache *c, int64_t id, int64_t key);
 
-/* Keep analysis (not stolen) for (id, stored), replacing any older one of the run and
- * else the oldest entry. */
-void sl_cache_put(struct sl_cache *c, int64_t id, int64_t stored, json_t *analysis);
+/* Keep value (not stolen) for (id, key), replacing any older one of the run and else the
+ * least recently used entry. */
+void sl_cache_put(struct sl_cache *c, int64_t id, int64_t key, json_t *value);
 
 /* Forget run id (deleted). */
 void sl_cache_forget(struct sl_cache *c, int64_t id);

@@ -74,11 +74,19 @@ static struct sl_sample *samples_of(struct sl_store *st, int64_t id, size_t *n)
     return ss;
 }
 
+/* The cache key of what depends on a run's measurements and the calibration in force: the
+ * calibrations accepted since start, and the measurements stored (at most
+ * SL_MAX_MEASUREMENTS, far below 2^32). */
+static int64_t cache_key(struct sl_server *srv, int64_t stored)
+{
+    return (int64_t)sl_queue_calibrations(srv->queue) << 32 | stored;
+}
+
 json_t *sl_run_analysis(struct sl_server *srv, const json_t *stored, int *cached)
 {
     int64_t id = json_integer_value(json_object_get(stored, "id"));
-    int64_t count = json_integer_value(json_object_get(stored, "stored"));
-    json_t *out = sl_cache_get(srv->analyses, id, count);
+    int64_t key = cache_key(srv, json_integer_value(json_object_get(stored, "stored")));
+    json_t *out = sl_cache_get(srv->analyses, id, key);
     *cached = out != NULL;
     if (out)
         return out;
@@ -88,9 +96,14 @@ json_t *sl_run_analysis(struct sl_server *srv, const json_t *stored, int *cached
         return json_null();
     const char *scaling =
         json_string_value(json_object_get(json_object_get(stored, "job"), "scaling"));
-    /* Compare with the calibration the engine reported for this run, else this host's. */
-    struct sl_calib c;
+    /* Compare with the calibration the engine reported for this run, else the last one
+     * made since start, else this host's at start. */
+    struct sl_calib c, latest;
     const struct sl_calib *calib = srv->have_calib ? &srv->calib : NULL;
+    json_t *fresh = sl_queue_calibration_latest(srv->queue);
+    if (fresh && sl_calibrate_from_json(&latest, fresh) == 0)
+        calib = &latest;
+    json_decref(fresh);
     const json_t *hc = json_object_get(json_object_get(stored, "header"), "calibration");
     if (json_is_object(hc) && sl_calibrate_from_json(&c, hc) == 0)
         calib = &c;
@@ -100,9 +113,9 @@ json_t *sl_run_analysis(struct sl_server *srv, const json_t *stored, int *cached
     free(ss);
     if (!out)
         return json_null();
-    /* Keyed by the count read before the samples: a measurement stored in between only
-     * makes this entry one that the next request does not use. */
-    sl_cache_put(srv->analyses, id, count, out);
+    /* Keyed by what was read before the samples: a measurement stored (or a calibration
+     * accepted) in between only makes this an entry that the next request does not use. */
+    sl_cache_put(srv->analyses, id, key, out);
     return out;
 }
 
@@ -289,7 +302,7 @@ static int head(struct doc *d, const json_t *stored, int *cached)
 static struct MHD_Response *cached_document(struct sl_server *srv, int64_t id)
 {
     char status[16];
-    json_t *doc = sl_cache_get(srv->documents, id, 0);
+    json_t *doc = sl_cache_get(srv->documents, id, cache_key(srv, 0));
     struct MHD_Response *r = NULL;
     if (doc && sl_store_run_status(srv->reader, id, status, sizeof status) == 0)
         r = MHD_create_response_from_buffer(json_string_length(doc),
@@ -325,6 +338,7 @@ struct MHD_Response *sl_run_document(struct sl_server *srv, int64_t id, enum sl_
         return NULL;
     }
     *d = (struct doc){.srv = srv, .id = id, .fmt = &formats[f], .after = INT64_MIN};
+    int64_t key = cache_key(srv, 0); /* before the analysis: see sl_run_analysis */
     int rc = head(d, stored, cached);
     int ended = is_ended(stored);
     json_decref(stored);
@@ -338,7 +352,7 @@ struct MHD_Response *sl_run_document(struct sl_server *srv, int64_t id, enum sl_
         if (ended && f == SL_DOC_JSON) {
             json_t *doc = json_stringn_nocheck(d->buf, d->len);
             if (doc)
-                sl_cache_put(srv->documents, id, 0, doc);
+                sl_cache_put(srv->documents, id, key, doc);
             json_decref(doc);
         }
         r = MHD_create_response_from_buffer(d->len, d->buf, MHD_RESPMEM_MUST_FREE);
