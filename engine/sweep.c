@@ -266,7 +266,8 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
         if (!z->have_ref) {
             z->have_ref = 1;
             z->ref = t.result;
-            snprintf(z->ref_from, sizeof z->ref_from, "%s at %u cores", pt->be->name, pt->cores);
+            snprintf(z->ref_from, sizeof z->ref_from, "%s at %u core%s", pt->be->name, pt->cores,
+                     pt->cores == 1 ? "" : "s");
         } else if (memcmp(&z->ref, &t.result, sizeof z->ref) != 0) {
             m->verified = 0;
             snprintf(m->message, sizeof m->message,

@@ -116,6 +116,8 @@ Test(diagnosis, waiting_workers_are_latency_bound)
         for (int r = 0; r < 3; r++) {
             struct sl_sample *s = add(&set, "threads", cores[i], 0.16 / cores[i]);
             s->cpu_s = 0.005 * s->wall_s * cores[i];
+            s->vcsw = 32; /* every task blocks in its sleep */
+            s->ivcsw = 1;
         }
     struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
     assert_cause(diag(a, "threads"), "latency", "cpu_util", 0.005, 8, "CPU use is 0.5%");
@@ -134,6 +136,23 @@ Test(diagnosis, a_starved_kernel_is_not_latency_bound)
     for (int r = 0; r < 3; r++)
         add(&set, "threads", 2, 2.0)->cpu_s = 0.3;
     struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    cr_assert_str_neq(diag(a, "threads")->cause, "latency", "%s", diag(a, "threads")->sentence);
+    sl_analysis_free(a);
+
+    /* Even when the 1-core run was starved too: its CPU was taken (involuntary switches),
+     * not given up. */
+    set.n = 0;
+    for (int r = 0; r < 3; r++) {
+        struct sl_sample *s = add(&set, "threads", 1, 4.0);
+        s->cpu_s = 0.4;
+        s->ivcsw = 40;
+        s->vcsw = 1;
+        s = add(&set, "threads", 2, 4.0);
+        s->cpu_s = 0.3;
+        s->ivcsw = 40;
+        s->vcsw = 3;
+    }
+    a = sl_analysis_new(set.s, set.n, 0, NULL);
     cr_assert_str_neq(diag(a, "threads")->cause, "latency", "%s", diag(a, "threads")->sentence);
     sl_analysis_free(a);
 }
@@ -300,5 +319,18 @@ Test(diagnosis, simd_names_the_vectorisation_gain)
     cr_assert_float_eq(json_number_value(json_object_get(f, "value")), 4.0, 1e-12);
     cr_assert_eq(json_integer_value(json_object_get(f, "cores")), 1);
     json_decref(o);
+    sl_analysis_free(a);
+}
+
+/* A worker slowed by another tenant still did its share: that is not a dependency chain,
+ * even when the speedup is lost. */
+Test(diagnosis, a_slowed_worker_is_not_a_dependency)
+{
+    struct set set = {.n = 0};
+    add3(&set, "openmp", 1, 1.0);
+    for (int r = 0; r < 3; r++)
+        set_busy(add(&set, "openmp", 2, 1.1), (const double[]){1.0, 0.1});
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    cr_assert_str_neq(diag(a, "openmp")->cause, "dependency", "%s", diag(a, "openmp")->sentence);
     sl_analysis_free(a);
 }
