@@ -166,9 +166,10 @@ static int rule_dependency(const struct ctx *c, struct sl_diagnosis *d)
     say(d, "dependency", "speedup", w->speedup, w->cores);
     snprintf(d->sentence, sizeof d->sentence,
              "dependency chain: speedup %.2fx at %u cores (vs %s) because one worker did all "
-             "the work and the other %u had none (imbalance %.2f): one chain of dependent "
-             "steps cannot be split, only independent chains can run in parallel",
-             w->speedup, w->cores, w->baseline, r->nbusy - 1, r->imbalance);
+             "the work and %u other%s had none (imbalance %.2f): one chain of dependent steps "
+             "cannot be split, only independent chains can run in parallel",
+             w->speedup, w->cores, w->baseline, r->nbusy - 1, r->nbusy == 2 ? "" : "s",
+             r->imbalance);
     return 1;
 }
 
