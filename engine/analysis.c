@@ -126,6 +126,32 @@ static void median_run(struct sl_apoint *p, const struct sl_sample *ss, size_t n
     r->imbalance = get_imbalance(pick);
 }
 
+/* Which worker is the least busy run after run: an uneven split idles the same one every
+ * time, while a worker slowed by another tenant is a different one each time. */
+static void idle_worker(struct sl_apoint *p, const struct sl_sample *ss, size_t n)
+{
+    unsigned count[SL_SAMPLE_WORKERS] = {0}, runs = 0;
+    p->idle_worker = 0;
+    p->idle_share = NAN;
+    for (size_t i = 0; i < n; i++) {
+        const struct sl_sample *s = &ss[i];
+        if (!counts(p, s) || s->nbusy < 2)
+            continue;
+        unsigned id = 0;
+        for (unsigned w = 1; w < s->nbusy; w++)
+            if (s->busy_s[w] < s->busy_s[id])
+                id = w;
+        count[id]++;
+        runs++;
+    }
+    if (!runs)
+        return;
+    for (unsigned w = 1; w < SL_SAMPLE_WORKERS; w++)
+        if (count[w] > count[p->idle_worker])
+            p->idle_worker = w;
+    p->idle_share = (double)count[p->idle_worker] / runs;
+}
+
 static void noise_of(struct sl_apoint *p)
 {
     const struct sl_summary *w = &p->wall;
@@ -163,6 +189,12 @@ static void point_medians(struct sl_apoint *p, const struct sl_sample *ss, size_
     p->combine_s = MEDIAN(combine_s);
     p->overhead_s = MEDIAN(overhead_s);
     p->barrier_s = MEDIAN(wait_s);
+    p->startup_min = NAN;
+    for (size_t i = 0; i < n; i++)
+        if (counts(p, &ss[i]) && ss[i].wall_s > 0) {
+            double share = (ss[i].spawn_s + ss[i].combine_s) / ss[i].wall_s;
+            p->startup_min = isnan(p->startup_min) ? share : fmin(p->startup_min, share);
+        }
     p->vcsw = MEDIAN(vcsw);
     p->ivcsw = MEDIAN(ivcsw);
     double work = MEDIAN(work), bytes = MEDIAN(bytes), flops = MEDIAN(flops);
@@ -173,6 +205,7 @@ static void point_medians(struct sl_apoint *p, const struct sl_sample *ss, size_
     p->gflops = t > 0 ? flops / t / 1e9 : NAN;
     noise_of(p);
     median_run(p, ss, n);
+    idle_worker(p, ss, n);
 }
 
 /* A calibrated limit at `cores`: the 1-thread figure at 1, the all-threads figure from

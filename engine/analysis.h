@@ -79,8 +79,13 @@ struct sl_apoint {
     double flops_fraction;     /* gflops / calibrated peak at this core count (NaN if unknown) */
     double cpu_util;           /* median CPU time / (wall * cores) */
     double imbalance;          /* median of busiest / mean worker time (1 = balanced) */
+    unsigned idle_worker;      /* the worker most often the least busy of a run... */
+    double idle_share;         /* ...and in which share of the runs (1: always the same one,
+                                * an uneven split; near 1/cores: chance, e.g. preemption) */
     double spawn_s, compute_s, combine_s, overhead_s; /* medians */
     double barrier_s;          /* median of the mean per-worker barrier wait */
+    double startup_min;        /* lowest (spawn + combine) / wall of any run: start-up that is
+                                * paid every time, not a thread started late once */
     double vcsw, ivcsw;        /* medians */
     unsigned n, verified;      /* runs, and how many verified (only those enter statistics) */
     int noisy;                 /* CV or CI width too large for the median to be taken as exact */

@@ -43,9 +43,8 @@ const LESSONS = [
         job: { workload: 'euler', params: { trajectories: 3, steps: 1e7 }, backends: ['threads', 'openmp'], cores: [1, 2], repeats: 5 },
         want: { threads: 'imbalance', openmp: 'imbalance' },
         figure: 'imbalance',
-        // Worker 1 gets one trajectory of three; on a machine shared with other tenants a
-        // preempted worker can look the less busy one, so only the naming is required.
-        sentence: /worker [01] was busy only \d+% as long/,
+        // Worker 1 gets one trajectory of three, and is the least busy run after run.
+        sentence: /worker 1, the least busy in \d+% of the runs/,
     },
 ];
 
@@ -77,16 +76,21 @@ describe('lessons', { timeout: 240000 }, () => {
     }
 
     for (const l of LESSONS) {
-        test(l.what, async () => {
+        test(l.what, async (t) => {
             let a = await analysisOf(runs.get(l.what));
             // "noisy" is the engine refusing a claim the data cannot carry (another tenant
             // took the CPUs): an honest answer, not a wrong one. Measure again, twice at most;
-            // any other wrong cause fails at once.
-            for (let retry = 0; retry < 2; retry++) {
-                const noisy = Object.keys(l.want).some((be) =>
-                    a.backends.find((x) => x.backend === be)?.diagnosis.cause === 'noisy');
-                if (!noisy) break;
+            // any wrong cause fails at once.
+            const noisy = () => Object.keys(l.want).filter((be) =>
+                a.backends.find((x) => x.backend === be)?.diagnosis.cause === 'noisy');
+            for (let retry = 0; retry < 2 && noisy().length; retry++)
                 a = await analysisOf(await server.postRun({ repeats: 3, warmup: 1, ...l.job }));
+            if (noisy().length) {
+                // Three times too busy to tell: the engine said so rather than guess. Report
+                // it as skipped (visible in the output), never as a pass.
+                const d = a.backends.find((x) => x.backend === noisy()[0]).diagnosis;
+                t.skip(`machine too busy for this lesson: ${d.sentence}`);
+                return;
             }
             assert.equal(a.excluded_unverified, 0);
             for (const [backend, cause] of Object.entries(l.want)) {
