@@ -102,7 +102,7 @@ struct sl_abackend {
         unsigned cores;
         double predicted_s, median_s;
     } worst_miss;              /* the point the fit misses most (relative), when fit.ok */
-    char fit_missing[200];     /* why there is no fit and what to add, or "" */
+    char fit_missing[320];     /* why there is no fit and what to add, or "" */
     double gustafson;          /* weak scaling: serial fraction from the largest core count (else NaN) */
     unsigned best_cores;       /* measured core count with the lowest median time */
     double best_speedup;       /* its parallel speedup */

@@ -6,10 +6,13 @@
  * its lesson is precisely that more workers than cores still help.
  *
  * The rules are tried in the order of the table; each either holds and writes its sentence or
- * passes. The order puts the causes that leave no doubt first: a dependency chain (one worker
- * did everything, nothing gained) explains every other symptom, start-up or barrier shares
- * of wall time are measured directly, low CPU use means waiting. Every sentence quotes the
- * figure its rule tested, and the figure goes into the JSON beside it.
+ * passes. Evidence that a busy machine cannot fake comes first: one worker with all the work
+ * (a dependency chain), workers giving their CPU up (latency), measured barrier waits, the
+ * work's bytes per flop, the same worker idle run after run. Then a guard: a compute kernel
+ * that got well under one CPU on one worker means another tenant had the machine, and the
+ * engine says so (cause "noisy") rather than blame start-up or speed for it. Every sentence
+ * quotes the figure its rule tested, and the figure goes into the JSON beside it; a claim
+ * resting on a noisy point says so.
  */
 #include "diagnosis.h"
 
