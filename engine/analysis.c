@@ -441,6 +441,7 @@ struct sl_analysis *sl_analysis_new(const struct sl_sample *ss, size_t n, int we
             p->cores = s->cores;
             p->size = s->size;
             p->variant = s->variant;
+            p->phases = s->phases;
         }
         p->n++;
         p->verified += s->verified ? 1 : 0;
@@ -532,6 +533,7 @@ int sl_sample_from_json(const json_t *m, struct sl_sample *s)
     s->busy_mean_s = n ? bsum / (double)n * 1e-9 : 0;
     size_t nw = array_stats(json_object_get(m, "wait_ns"), &wsum, &wmax, NULL);
     s->wait_s = nw ? wsum / (double)nw * 1e-9 : 0;
+    s->phases = (unsigned)num(m, "phases");
     s->vcsw = num(m, "vcsw");
     s->ivcsw = num(m, "ivcsw");
     s->verified = json_is_true(json_object_get(m, "verified"));
@@ -612,6 +614,7 @@ static json_t *point_json(const struct sl_apoint *p)
     json_object_set_new(j, "combine_s", sl_json_number(p->combine_s));
     json_object_set_new(j, "overhead_s", sl_json_number(p->overhead_s));
     json_object_set_new(j, "barrier_s", sl_json_number(p->barrier_s));
+    json_object_set_new(j, "phases", p->phases ? json_integer(p->phases) : json_null());
     json_object_set_new(j, "vcsw", sl_json_number(p->vcsw));
     json_object_set_new(j, "ivcsw", sl_json_number(p->ivcsw));
     json_object_set_new(j, "runs", json_integer(p->n));

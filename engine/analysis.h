@@ -37,6 +37,7 @@ struct sl_sample {
     double spawn_s, compute_s, combine_s, overhead_s; /* phase times and overhead */
     double busy_max_s, busy_mean_s; /* busiest and mean worker kernel time */
     double wait_s;             /* mean per-worker time waiting at barriers between phases */
+    unsigned phases;           /* phases per run (a barrier between each two; 0 unknown) */
     double busy_s[SL_SAMPLE_WORKERS]; /* each worker's kernel time (the first SL_SAMPLE_WORKERS) */
     unsigned nbusy;            /* entries of busy_s in use */
     double vcsw, ivcsw;        /* context switches */
@@ -84,6 +85,7 @@ struct sl_apoint {
                                 * an uneven split; near 1/cores: chance, e.g. preemption) */
     double spawn_s, compute_s, combine_s, overhead_s; /* medians */
     double barrier_s;          /* median of the mean per-worker barrier wait */
+    unsigned phases;           /* phases per run (0 unknown: stored before schema version 4) */
     double startup_min;        /* lowest (spawn + combine) / wall of any run: start-up that is
                                 * paid every time, not a thread started late once */
     double vcsw, ivcsw;        /* medians */

@@ -190,13 +190,17 @@ static int rule_synchronisation(const struct ctx *c, struct sl_diagnosis *d)
     const struct sl_apoint *w = c->w;
     if (!(c->barrier_share >= BARRIER_SHARE) || c->barrier_share < c->startup_share)
         return 0;
+    char per[80] = "";
+    if (w->phases > 1)
+        snprintf(per, sizeof per, ", %s at each of %u barriers",
+                 dur(w->median_run.barrier_s / (w->phases - 1)).s, w->phases - 1);
     say(d, "synchronisation", "barrier_share", c->barrier_share, w->cores);
     snprintf(d->sentence, sizeof d->sentence,
              "synchronisation: at %u cores each worker waits at the barriers between phases "
-             "for %.0f%% of the wall time (%s of %s in the median run), measured apart from "
+             "for %.0f%% of the wall time (%s of %s in the median run%s), measured apart from "
              "kernel time: speedup %.2fx; fewer, larger phases would wait less",
              w->cores, 100 * c->barrier_share, dur(w->median_run.barrier_s).s,
-             dur(w->median_run.wall_s).s, w->speedup);
+             dur(w->median_run.wall_s).s, per, w->speedup);
     return 1;
 }
 

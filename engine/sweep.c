@@ -352,6 +352,7 @@ json_t *sl_measurement_to_json(const struct sl_measurement *m)
     json_object_set_new(o, "overhead_ns", json_integer((json_int_t)m->overhead_ns));
     json_object_set_new(o, "busy_ns", busy);
     json_object_set_new(o, "wait_ns", wait);
+    json_object_set_new(o, "phases", json_integer(m->shape.phases ? m->shape.phases : 1));
     json_object_set_new(o, "result", json_real(m->value));
     json_object_set_new(o, "result_count", json_integer((json_int_t)m->result.count));
     json_object_set_new(o, "result_sum", json_real(m->result.sum));
