@@ -80,36 +80,33 @@ static double point_median(const struct sl_apoint *p, const struct sl_sample *ss
     return sl_stats_summarize(scratch, k, &sum, NULL) == 0 ? sum.median : NAN;
 }
 
+/* For qsort: samples by wall time, ties by position, so one run is picked even when several
+ * share the median time. */
+static int by_wall(const void *x, const void *y)
+{
+    const struct sl_sample *a = *(const struct sl_sample *const *)x;
+    const struct sl_sample *b = *(const struct sl_sample *const *)y;
+    if (a->wall_s != b->wall_s)
+        return a->wall_s < b->wall_s ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
 /* The run whose wall time is the (lower) median, broken into phases that add up to it. */
 static void median_run(struct sl_apoint *p, const struct sl_sample *ss, size_t n)
 {
     struct sl_median_run *r = &p->median_run;
-    const struct sl_sample *pick = NULL;
+    const struct sl_sample *pick = NULL, **runs = malloc((n ? n : 1) * sizeof *runs);
+    size_t k = 0;
     memset(r, 0, sizeof *r);
     r->imbalance = NAN;
-    /* The lower median is the run with exactly (k - 1) / 2 runs below it; ties are broken by
-     * order, so one run is picked even when several share its time. */
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += counts(p, &ss[i]);
-    if (k == 0)
-        return;
-    size_t want = (k - 1) / 2;
-    for (size_t i = 0; i < n && !pick; i++) {
-        if (!counts(p, &ss[i]))
-            continue;
-        size_t below = 0, tied_before = 0;
-        for (size_t j = 0; j < n; j++) {
-            if (!counts(p, &ss[j]))
-                continue;
-            if (ss[j].wall_s < ss[i].wall_s)
-                below++;
-            else if (ss[j].wall_s == ss[i].wall_s && j < i)
-                tied_before++;
-        }
-        if (below + tied_before == want)
-            pick = &ss[i];
+    for (size_t i = 0; runs && i < n; i++)
+        if (counts(p, &ss[i]))
+            runs[k++] = &ss[i];
+    if (k) {
+        qsort(runs, k, sizeof *runs, by_wall);
+        pick = runs[(k - 1) / 2];
     }
+    free(runs);
     if (!pick)
         return;
     double compute = pick->compute_s - pick->wait_s;
