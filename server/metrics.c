@@ -72,6 +72,10 @@ char *sl_metrics_text(struct sl_server *srv)
     fprintf(f, "# HELP scalelab_event_listeners Live event streams.\n"
                "# TYPE scalelab_event_listeners gauge\nscalelab_event_listeners %u\n",
             sl_events_listeners(srv->events));
+    fprintf(f, "# HELP scalelab_event_listeners_dropped_total Live event streams dropped for "
+               "falling too far behind.\n# TYPE scalelab_event_listeners_dropped_total counter\n"
+               "scalelab_event_listeners_dropped_total %lu\n",
+            sl_events_dropped(srv->events));
     pthread_mutex_lock(&m->mu);
     fprintf(f, "# HELP scalelab_http_requests_total HTTP requests answered.\n"
                "# TYPE scalelab_http_requests_total counter\n");

@@ -142,6 +142,10 @@ describe('event stream limits', { timeout: 300000 }, () => {
             assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'what was sent is not the run in order');
         }
         for (const s of socks) s.destroy();
+        // Every drop is counted in /metrics and said on stderr.
+        const dropped = (server.stderr.match(/dropped a live event listener of run /g) || []).length;
+        const m = await server.api('GET', '/metrics');
+        assert.match(m.text, new RegExp(`^scalelab_event_listeners_dropped_total ${dropped}$`, 'm'));
     });
 
     test('a late listener of a big finished run gets every stored measurement once, then the final status', async () => {
