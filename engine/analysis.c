@@ -99,7 +99,7 @@ static void compare(struct sl_analysis *a, const struct sl_calib *calib)
     for (size_t i = 0; i < a->npoints; i++) {
         struct sl_apoint *p = &a->points[i];
         double t = p->wall.median, cores = p->cores;
-        const struct sl_apoint *ser = find_point(a, "serial", 1, p->size);
+        const struct sl_apoint *ser = find_point(a, a->baseline, 1, p->size);
         const struct sl_apoint *self1 = one_core_point(a, p->backend, p->size, a->weak);
         p->speedup = ser ? ser->wall.median / t : NAN;
         /* Weak scaling compares p cores on p times the work with 1 core on the base size;
@@ -167,11 +167,18 @@ static void fit_backends(struct sl_analysis *a, const struct sl_sample *ss, size
 struct sl_analysis *sl_analysis_new(const struct sl_sample *ss, size_t n, int weak,
                                     const struct sl_calib *calib)
 {
+    return sl_analysis_new_baseline(ss, n, weak, calib, "serial");
+}
+
+struct sl_analysis *sl_analysis_new_baseline(const struct sl_sample *ss, size_t n, int weak,
+                                             const struct sl_calib *calib, const char *baseline)
+{
     struct sl_analysis *a = calloc(1, sizeof *a);
     double *scratch = malloc((n ? n : 1) * sizeof *scratch);
     if (!a || !scratch)
         goto fail;
     a->weak = weak;
+    snprintf(a->baseline, sizeof a->baseline, "%s", baseline ? baseline : "");
     a->points = calloc(n ? n : 1, sizeof *a->points);
     a->backends = calloc(n ? n : 1, sizeof *a->backends);
     if (!a->points || !a->backends)
