@@ -642,9 +642,15 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
     out[0] = er[0] = -1;
     collect(pid, fds, r, &ws, &reaped, &t_end);
     if (!reaped) {
-        while (wait4(pid, &ws, 0, &r->ru) < 0 && errno == EINTR)
+        pid_t w;
+        while ((w = wait4(pid, &ws, 0, &r->ru)) < 0 && errno == EINTR)
             ;
         t_end = sl_now_ns();
+        if (w < 0) { /* someone else reaped it (a subreaper's waitpid(-1)): no status to give */
+            snprintf(err, errlen, "lost the exit status of %s: %s", x.argv[0], strerror(errno));
+            rc = -SL_ECHILD;
+            goto out;
+        }
     }
     r->wall_ns = t_end - t0;
     if (got == (ssize_t)sizeof child_errno) {

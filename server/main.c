@@ -39,6 +39,10 @@ static const char usage_text[] =
     "  --run-timeout S      seconds a run may take (SCALELAB_RUN_TIMEOUT; default 3600, 0 = none)\n"
     "  --threads N          HTTP threads (SCALELAB_THREADS; default: CPUs, at least 2)\n"
     "  --no-access-log      no line per request on stderr (SCALELAB_ACCESS_LOG=0)\n"
+    "  --programs DIR       folder of program definitions (SCALELAB_PROGRAMS; default: the\n"
+    "                       checkout's programs/)\n"
+    "  --allow-commands     accept ad-hoc \"command\" runs through the API: any client may then\n"
+    "                       run any program as this user; loopback only, or with --token\n"
     "  --check              check the database's integrity, print ok, and exit\n"
     "  --help, --version\n";
 
@@ -109,6 +113,9 @@ static void defaults(struct sl_config *c)
     snprintf(c->static_dir, sizeof c->static_dir, "%s/../../static", dir);
     if (stat(c->static_dir, &st) != 0)
         snprintf(c->static_dir, sizeof c->static_dir, "static");
+    snprintf(c->programs_dir, sizeof c->programs_dir, "%s/../../programs", dir);
+    if (stat(c->programs_dir, &st) != 0)
+        snprintf(c->programs_dir, sizeof c->programs_dir, "programs");
     c->max_cores = sl_cpus_allowed();
     c->max_queue = 16;
     c->run_timeout = 3600;
@@ -117,7 +124,7 @@ static void defaults(struct sl_config *c)
 }
 
 enum { O_LISTEN = 256, O_DB, O_STATIC, O_ENGINE, O_TOKEN, O_CORES, O_QUEUE, O_TIMEOUT,
-       O_THREADS, O_NOLOG, O_CHECK, O_HELP, O_VERSION };
+       O_THREADS, O_NOLOG, O_CHECK, O_HELP, O_VERSION, O_PROGRAMS, O_ALLOWCMD };
 
 /* Apply one option. Returns -1 to go on, else an exit status. */
 static int apply_option(struct sl_config *c, int opt, const char *val, int *check)
@@ -163,6 +170,12 @@ static int apply_option(struct sl_config *c, int opt, const char *val, int *chec
     case O_CHECK:
         *check = 1;
         break;
+    case O_PROGRAMS:
+        snprintf(c->programs_dir, sizeof c->programs_dir, "%s", val);
+        break;
+    case O_ALLOWCMD:
+        c->allow_commands = 1;
+        break;
     case O_HELP:
         fputs(usage_text, stdout);
         return 0;
@@ -187,7 +200,8 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
         {"run-timeout", required_argument, NULL, O_TIMEOUT},
         {"threads", required_argument, NULL, O_THREADS}, {"no-access-log", no_argument, NULL, O_NOLOG},
         {"check", no_argument, NULL, O_CHECK}, {"help", no_argument, NULL, O_HELP},
-        {"version", no_argument, NULL, O_VERSION}, {NULL, 0, NULL, 0}};
+        {"version", no_argument, NULL, O_VERSION}, {"programs", required_argument, NULL, O_PROGRAMS},
+        {"allow-commands", no_argument, NULL, O_ALLOWCMD}, {NULL, 0, NULL, 0}};
     static const struct {
         const char *env;
         int opt;
@@ -195,7 +209,7 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
                 {"SCALELAB_STATIC", O_STATIC},   {"SCALELAB_ENGINE", O_ENGINE},
                 {"SCALELAB_TOKEN", O_TOKEN},     {"SCALELAB_MAX_CORES", O_CORES},
                 {"SCALELAB_MAX_QUEUE", O_QUEUE}, {"SCALELAB_RUN_TIMEOUT", O_TIMEOUT},
-                {"SCALELAB_THREADS", O_THREADS}};
+                {"SCALELAB_THREADS", O_THREADS}, {"SCALELAB_PROGRAMS", O_PROGRAMS}};
     int rc, opt;
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *val = getenv(envs[i].env);
@@ -261,6 +275,10 @@ int main(int argc, char **argv)
         return fail(2, "refusing to listen on %s without a token: set --token or SCALELAB_TOKEN "
                        "(anyone who can reach it could start runs)",
                     srv.cfg.listen_host);
+    if (srv.cfg.allow_commands && !is_loopback(srv.cfg.listen_host) && !srv.cfg.token[0])
+        return fail(2, "refusing --allow-commands on %s without a token: anyone who can reach it "
+                       "could run any program as this user",
+                    srv.cfg.listen_host);
     if (access(srv.cfg.engine, X_OK) != 0)
         return fail(1, "cannot run the engine at %s: set --engine or SCALELAB_ENGINE",
                     srv.cfg.engine);
@@ -293,6 +311,8 @@ int main(int argc, char **argv)
     srv.host = sl_host_to_json(&host);
     srv.workloads = sl_catalog_workloads();
     srv.backends = sl_catalog_backends();
+    if (!(srv.programs = sl_programs_load(srv.cfg.programs_dir, err, sizeof err)))
+        return fail(1, "%s", err);
     char cpath[1024];
     if (sl_calibrate_default_path(cpath, sizeof cpath) &&
         sl_calibrate_load(&srv.calib, cpath) == 0 && strcmp(srv.calib.cpu_model, host.cpu_model) == 0)
@@ -329,6 +349,7 @@ int main(int argc, char **argv)
     sl_store_close(srv.writer);
     json_decref(srv.host);
     json_decref(srv.workloads);
+    sl_programs_free(srv.programs);
     json_decref(srv.backends);
     for (unsigned i = 0; i < sizeof srv.cache / sizeof srv.cache[0]; i++)
         free(srv.cache[i].body);

@@ -14,6 +14,7 @@
 
 #include "calibrate.h"
 #include "events.h"
+#include "programs.h"
 #include "queue.h"
 #include "store.h"
 
@@ -31,6 +32,8 @@ struct sl_config {
     double run_timeout;     /* seconds per run, 0 = unlimited */
     unsigned threads;       /* HTTP worker threads */
     int access_log;         /* 1: a line per request on stderr */
+    char programs_dir[1024];/* the registry of programs (programs.h) */
+    int allow_commands;     /* 1: ad-hoc "command" jobs are accepted (loopback or token only) */
 };
 
 /* Counters for /metrics, per route and status. */
@@ -58,6 +61,7 @@ struct sl_server {
     struct MHD_Daemon *daemon;          /* HTTP */
     json_t *host;                       /* host info (probed once) */
     json_t *workloads, *backends;       /* catalogues (built once) */
+    struct sl_programs *programs;       /* the registered programs */
     struct sl_calib calib;              /* this host's calibration, when have_calib */
     int have_calib;
     const char *openapi;                /* the OpenAPI document */
