@@ -45,6 +45,7 @@ struct sl_measurement {
     uint64_t combine_ns;
     uint64_t overhead_ns;     /* wall_ns minus the busiest worker's kernel time */
     const uint64_t *busy_ns;  /* per worker kernel time, `cores` entries (valid in the callback) */
+    const uint64_t *wait_ns;  /* per worker barrier wait, `cores` entries (valid in the callback) */
     struct sl_partial result; /* the raw result */
     double value;             /* the result as a human reads it */
     int verified;             /* 1 if it verified (and matched the other backends when exact) */

@@ -42,8 +42,6 @@ struct sl_programs {
     struct program *progs;
     size_t nprogs;
     pthread_mutex_t mu;          /* guards the probes' answers */
-    pthread_t prober;            /* probes everything once, in the background, from the start */
-    int have_prober;
 };
 
 /* --- loading --- */
@@ -243,8 +241,6 @@ static int add_group(struct sl_programs *r, json_t *def, const char *f, char *er
     return 0;
 }
 
-static void *probe_all(void *arg);
-
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
     return strcmp((*a)->d_name, (*b)->d_name);
@@ -288,7 +284,6 @@ struct sl_programs *sl_programs_load(const char *dir, char *err, size_t errlen)
         free(names[i]);
     }
     free(names);
-    r->have_prober = r->nprogs && pthread_create(&r->prober, NULL, probe_all, r) == 0;
     return r;
 }
 
@@ -296,8 +291,6 @@ void sl_programs_free(struct sl_programs *r)
 {
     if (!r)
         return;
-    if (r->have_prober)
-        pthread_join(r->prober, NULL);
     for (size_t i = 0; i < r->nprogs; i++)
         json_decref(r->progs[i].def);
     for (size_t i = 0; i < r->ngroups; i++)
@@ -331,15 +324,36 @@ static void probe(struct sl_programs *r, struct program *p)
     probe_run(p);
 }
 
-static void *probe_all(void *arg)
+static void *probe_thread(void *arg)
 {
-    struct sl_programs *r = arg;
-    for (size_t i = 0; i < r->nprogs; i++) {
-        pthread_mutex_lock(&r->mu);
-        probe(r, &r->progs[i]);
-        pthread_mutex_unlock(&r->mu);
-    }
+    probe_run(arg);
     return NULL;
+}
+
+/* Probe every program not yet probed (caller holds r->mu): the distinct probes at once, each
+ * in its own thread (they are mostly interpreters importing a module: seconds each, and
+ * waiting more than computing), then the programs that share an answer. */
+static void probe_all(struct sl_programs *r)
+{
+    pthread_t *tids = calloc(r->nprogs ? r->nprogs : 1, sizeof *tids);
+    size_t *which = calloc(r->nprogs ? r->nprogs : 1, sizeof *which), n = 0;
+    for (size_t i = 0; tids && which && i < r->nprogs; i++) {
+        struct program *p = &r->progs[i];
+        int dup = p->probed;
+        for (size_t k = 0; k < n && !dup; k++) {
+            const struct program *q = &r->progs[which[k]];
+            dup = json_equal(json_object_get(q->def, "probe"), json_object_get(p->def, "probe")) &&
+                  json_equal(json_object_get(q->def, "requires"), json_object_get(p->def, "requires"));
+        }
+        if (!dup && pthread_create(&tids[n], NULL, probe_thread, p) == 0)
+            which[n++] = i;
+    }
+    for (size_t k = 0; k < n; k++)
+        pthread_join(tids[k], NULL);
+    for (size_t i = 0; i < r->nprogs; i++)
+        probe(r, &r->progs[i]); /* copies the shared answers; runs any probe a thread missed */
+    free(tids);
+    free(which);
 }
 
 static void probe_run(struct program *p)
@@ -401,6 +415,7 @@ json_t *sl_programs_list(struct sl_programs *r)
 {
     json_t *groups = json_array();
     pthread_mutex_lock(&r->mu);
+    probe_all(r);
     for (size_t g = 0; g < r->ngroups; g++) {
         json_t *o = json_deep_copy(r->groups[g].def), *list = json_array();
         json_object_del(o, "programs");

@@ -9,9 +9,9 @@
  * replaced by the engine at each run. The server runs only these (and, with
  * --allow-commands, ad-hoc commands): an API client picks names and values, never argv.
  *
- * Probes run once, in a background thread started by the load (or earlier, when a program is
- * listed or asked for before that thread reached it), and the answer is kept; programs with
- * the same probe and requirements share one answer.
+ * Probes run once, when a program is first listed or asked for (a server that never serves
+ * programs never runs them), and the answer is kept; programs with the same probe and
+ * requirements share one answer, and a listing runs the distinct probes at once.
  */
 #ifndef SL_PROGRAMS_H
 #define SL_PROGRAMS_H

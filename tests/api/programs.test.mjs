@@ -211,7 +211,7 @@ describe('the shipped Python pi group', { timeout: 120000 }, () => {
     });
 
     test('the routes run side by side and count the same hits', async (t) => {
-        const list = (await server.api('GET', '/api/programs')).json;
+        const list = (await server.api('GET', '/api/programs', { timeoutMs: 90000 })).json; // probes: interpreters importing numba, dask, torch
         const pi = list.groups.find((g) => g.group === 'pi');
         assert.ok(pi, 'the pi group ships');
         const want = ['py-pi-threading', 'py-pi-mp-pool', 'py-pi-numpy'];
