@@ -74,7 +74,7 @@ PY_EXTS    := $(if $(PY_SUFFIX),$(if $(shell command -v cython3),$(PY_EXT_DIR)/p
 
 # Quiet by default; `make V=1` shows every command.
 Q := $(if $(V),,@)
-.PHONY: all programs run check vendor test test-unit test-api test-browser test-fresh screenshots bench bench-engine bench-store bench-server asan clean calibrate \
+.PHONY: all programs run check vendor test test-unit test-api test-browser test-fresh screenshots bench bench-engine bench-store bench-server bench-programs asan clean calibrate \
         test-docker lint-docker
 all: $(ENGINE) $(SERVER) vendor programs
 vendor: $(VENDOR)
@@ -209,11 +209,15 @@ screenshots:
 	$(MAKE) test-browser SCALELAB_UPDATE_SCREENSHOTS=1
 
 # Speed goals, each printed next to its target. bench-server needs wrk and curl.
-bench: bench-engine bench-store bench-server
+bench: bench-engine bench-store bench-server bench-programs
 bench-engine: $(BENCH_BIN) $(ENGINE)
 	$(BENCH_BIN) $(BENCH_ARGS)
 bench-store: $(BENCH_STORE)
 	$(BENCH_STORE)
+# Programs: scalelab's timing against hyperfine's on the same commands, and the Python pi
+# group's speedups (needs hyperfine and Debian's python3 packages: ./setup.sh bench).
+bench-programs: $(ENGINE) programs
+	SCALELAB_ENGINE=$(abspath $(ENGINE)) $(PYTHON) bench/bench_programs.py
 bench-server: $(SERVER) $(ENGINE) $(HELLO_MHD)
 	SCALELAB_SERVER=$(abspath $(SERVER)) SCALELAB_ENGINE=$(abspath $(ENGINE)) \
 	  HELLO_MHD=$(abspath $(HELLO_MHD)) bash bench/bench_server.sh
