@@ -7,10 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_PKGS=(build-essential pkg-config libjansson-dev libmicrohttpd-dev libsqlite3-dev)
-TEST_PKGS=(libcriterion-dev nodejs chromium)
+TEST_PKGS=(libcriterion-dev nodejs chromium python3-torch)
 # The Python routes (programs/): Debian's python3 and the packages the teaching material
 # names; python3-dev and cython3 build the Cython and pybind11 extensions (make programs).
-# PyTorch (python3-torch, ~156 packages) is not installed here: see the README's one command.
+# PyTorch (python3-torch, 156 packages, about a minute) only for the tests (its routes are tested
+# where it is installed); `apt-get install python3-torch` adds it to a service (README).
 PY_PKGS=(python3 python3-dev python3-numpy python3-joblib python3-numba cython3 python3-pybind11
          python3-dask python3-distributed)
 BENCH_PKGS=(wrk curl hyperfine)

@@ -461,6 +461,8 @@ static int program_job_from_json(const json_t *o, const struct sl_job_limits *li
         if (job->size_var < 0)
             FAIL_AT("size_param", NULL, SL_EINVAL, "size_param must name one of params");
     }
+    if (!v && job->nvars > 0)
+        job->size_var = 0; /* the first parameter is the size unless another is named */
     v = json_object_get(o, "baseline");
     if (v) {
         for (unsigned k = 0; json_is_string(v) && k < job->nprograms; k++)
