@@ -214,7 +214,8 @@ describe('the shipped Python pi group', { timeout: 120000 }, () => {
         const list = (await server.api('GET', '/api/programs', { timeoutMs: 90000 })).json; // probes: interpreters importing numba, dask, torch
         const pi = list.groups.find((g) => g.group === 'pi');
         assert.ok(pi, 'the pi group ships');
-        const want = ['py-pi-threading', 'py-pi-mp-pool', 'py-pi-numpy'];
+        // PyTorch's routes too where python3-torch is installed (CI installs it)
+        const want = ['py-pi-threading', 'py-pi-mp-pool', 'py-pi-numpy', 'py-pi-torch', 'py-pi-torch-mp'];
         const avail = pi.programs.filter((p) => want.includes(p.name) && p.available).map((p) => p.name);
         if (!pi.programs.find((p) => p.name === 'py-pi-loop').available)
             return t.skip('Debian python3 is not installed');
@@ -225,5 +226,7 @@ describe('the shipped Python pi group', { timeout: 120000 }, () => {
         assert.equal(results.size, 1, `one estimate of pi from every route: ${[...results]}`);
         for (const m of full.measurements) assert.equal(m.verified, true, `${m.backend}: ${m.message}`);
         assert.ok(full.measurements.some((m) => m.backend === 'py-pi-loop'), 'the baseline ran');
+        for (const name of avail)
+            assert.ok(full.measurements.some((m) => m.backend === name), `${name} ran`);
     });
 });
