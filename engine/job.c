@@ -282,6 +282,21 @@ static int check_sizes(const struct sl_job_limits *lim, const struct sl_job *job
     return 0;
 }
 
+/* repeats and warmup, with their defaults (5 and 1). */
+static int parse_repeats(const json_t *o, struct sl_job *job, char *err, size_t errlen)
+{
+    double d = 5;
+    int rc;
+    if ((rc = parse_uint(o, "repeats", 1, SL_MAX_REPEATS, &d, err, errlen)))
+        return rc;
+    job->repeats = (unsigned)d;
+    d = 1;
+    if ((rc = parse_uint(o, "warmup", 0, SL_MAX_WARMUP, &d, err, errlen)))
+        return rc;
+    job->warmup = (unsigned)d;
+    return 0;
+}
+
 /* --- program jobs: the user's programs instead of workload x backends --- */
 
 void sl_job_clear(struct sl_job *job)
@@ -306,10 +321,9 @@ void sl_job_command_opts(const struct sl_job *job, unsigned cores, struct sl_com
     o->nvars = job->nvars;
 }
 
-/* A name for a curve or a label: letters, digits, '_', '-', '.', 1 to SL_NAME_MAX - 1. */
-static int valid_name(const char *s, int identifier)
+int sl_name_valid(const char *s, int identifier)
 {
-    size_t n = strlen(s);
+    size_t n = s ? strlen(s) : 0;
     if (n == 0 || n >= SL_NAME_MAX)
         return 0;
     for (; *s; s++)
@@ -343,7 +357,7 @@ static int parse_program_params(const json_t *o, struct sl_job *job, char *err, 
         FAIL_AT("params", NULL, SL_ERANGE, "params has %zu entries; a program takes at most %u",
                 json_object_size(params), SL_COMMAND_MAX_VARS);
     json_object_foreach((json_t *)params, key, v) {
-        if (!valid_name(key, 1) || strcmp(key, "cores") == 0)
+        if (!sl_name_valid(key, 1) || strcmp(key, "cores") == 0)
             FAIL_AT("params.%s", key, SL_EINVAL, "params.%s: a parameter name is letters, digits "
                     "and _ (and not \"cores\", which is set per point)", key);
         if (!json_is_number(v) || !isfinite(json_number_value(v)))
@@ -376,7 +390,7 @@ static int parse_program(const json_t *v, size_t i, struct sl_job *job, char *er
     }
     if (i != (size_t)-1) {
         x = json_object_get(v, "name");
-        if (!json_is_string(x) || !valid_name(json_string_value(x), 0)) {
+        if (!json_is_string(x) || !sl_name_valid(json_string_value(x), 0)) {
             json_decref(cmd);
             FAIL_AT("%s", field, SL_EINVAL, "%s.name must be 1 to %u letters, digits, '_', '-' or '.'",
                     field, SL_NAME_MAX - 1);
@@ -434,7 +448,6 @@ static int program_job_from_json(const json_t *o, const struct sl_job_limits *li
                                        "confine", "tolerance", "size_param", "baseline", NULL};
     const char *key;
     const json_t *v;
-    double d;
     int rc;
     json_object_foreach((json_t *)o, key, v) {
         if (name_index(keys, key) < 0) {
@@ -447,7 +460,7 @@ static int program_job_from_json(const json_t *o, const struct sl_job_limits *li
     job->thread_env = 1;
     job->tolerance = -1;
     v = json_object_get(o, "workload");
-    if (v && (!json_is_string(v) || !valid_name(json_string_value(v), 0)))
+    if (v && (!json_is_string(v) || !sl_name_valid(json_string_value(v), 0)))
         FAIL_AT("workload", NULL, SL_EINVAL, "workload of a program job is a label such as \"pi\" "
                 "(letters, digits, '_', '-', '.')");
     snprintf(job->label, sizeof job->label, "%s", v ? json_string_value(v) : "command");
@@ -482,15 +495,7 @@ static int program_job_from_json(const json_t *o, const struct sl_job_limits *li
         (rc = parse_bool(o, "confine", &job->confine, err, errlen)) ||
         (rc = parse_cores(o, lim, job, err, errlen)))
         return rc;
-    d = 5;
-    if ((rc = parse_uint(o, "repeats", 1, SL_MAX_REPEATS, &d, err, errlen)))
-        return rc;
-    job->repeats = (unsigned)d;
-    d = 1;
-    if ((rc = parse_uint(o, "warmup", 0, SL_MAX_WARMUP, &d, err, errlen)))
-        return rc;
-    job->warmup = (unsigned)d;
-    return 0;
+    return parse_repeats(o, job, err, errlen);
 }
 
 static json_t *program_job_to_json(const struct sl_job *job)
@@ -579,16 +584,9 @@ int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl
     if (v && !json_is_boolean(v))
         FAIL_AT("oversubscribe", NULL, SL_EINVAL, "oversubscribe must be true or false");
     job->oversubscribe = v && json_is_true(v);
-    if ((rc = parse_backends(o, job, err, errlen)) || (rc = parse_cores(o, lim, job, err, errlen)))
+    if ((rc = parse_backends(o, job, err, errlen)) || (rc = parse_cores(o, lim, job, err, errlen)) ||
+        (rc = parse_repeats(o, job, err, errlen)))
         return rc;
-    d = 5;
-    if ((rc = parse_uint(o, "repeats", 1, SL_MAX_REPEATS, &d, err, errlen)))
-        return rc;
-    job->repeats = (unsigned)d;
-    d = 1;
-    if ((rc = parse_uint(o, "warmup", 0, SL_MAX_WARMUP, &d, err, errlen)))
-        return rc;
-    job->warmup = (unsigned)d;
     d = 0;
     if ((rc = parse_uint(o, "chunk", 0, 1e15, &d, err, errlen)))
         return rc;

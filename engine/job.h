@@ -86,6 +86,11 @@ json_t *sl_job_to_json(const struct sl_job *job);
  * whole-number parameters); the base value is job->params[wl->weak_param]. */
 double sl_job_weak_value(const struct sl_job *job, unsigned p);
 
+/* 1 if s is a name for a program, a group or a label: letters, digits, '_', '-', '.' (only
+ * letters, digits and '_' when identifier is set: a placeholder), 1 to SL_NAME_MAX - 1
+ * characters; s may be NULL (0). */
+int sl_name_valid(const char *s, int identifier);
+
 /* Names of the enums, for JSON and tables. */
 const char *sl_variant_name(enum sl_variant v);
 const char *sl_affinity_name(enum sl_affinity a);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "job.h"
 #include "sl.h"
 
 #define MAX_CHOSEN 16u /* programs in one run, as backends in a built-in run */
@@ -97,15 +98,7 @@ static void resolve_dir(json_t *v, const char *dir)
 
 static int is_name(const json_t *v)
 {
-    const char *s = json_string_value(v);
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n >= SL_NAME_MAX)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_' || *s == '-' || *s == '.'))
-            return 0;
-    return 1;
+    return sl_name_valid(json_string_value(v), 0);
 }
 
 static int strings(const json_t *v, int allow_empty)
@@ -137,8 +130,7 @@ static int check_params(const json_t *params, const char *f, char *err, size_t e
                min = json_number_value(json_object_get(p, "min")),
                max = json_number_value(json_object_get(p, "max"));
         const json_t *name = json_object_get(p, "name");
-        if (!is_name(name) || strchr(json_string_value(name), '-') ||
-            strchr(json_string_value(name), '.') || strcmp(json_string_value(name), "cores") == 0)
+        if (!sl_name_valid(json_string_value(name), 1) || strcmp(json_string_value(name), "cores") == 0)
             BAD("%s: params[%zu].name must be a name of letters, digits and _ (not cores)", f, i);
         if (!json_is_number(json_object_get(p, "default")) || !json_is_number(json_object_get(p, "min")) ||
             !json_is_number(json_object_get(p, "max")) || !(min <= def && def <= max))

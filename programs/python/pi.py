@@ -111,18 +111,12 @@ def route_numba_vectorize(n, p, seed):
     import numpy as np
     from numba import vectorize
     numba.set_num_threads(p)
-    g, m1, m2 = np.uint64(G), np.uint64(M1), np.uint64(M2)
+    _, _, _, _, hit, g = _numba_kernels()
     base = np.uint64((seed * G) & MASK)
 
     @vectorize(["uint64(uint64)"], target="parallel")
     def hit_v(i):
-        z = base + i * g
-        z = (z ^ (z >> np.uint64(30))) * m1
-        z = (z ^ (z >> np.uint64(27))) * m2
-        z = z ^ (z >> np.uint64(31))
-        x = z >> np.uint64(32)
-        y = z & np.uint64(0xFFFFFFFF)
-        return np.uint64(1) if x * x <= ~(y * y) else np.uint64(0)
+        return hit(base + i * g)
     hit_v(np.arange(p, dtype=np.uint64))  # start the threads
     t1 = report.now()
     hits, chunk = 0, 1 << 22
