@@ -213,6 +213,7 @@ struct run_ctx {
     unsigned unverified;       /* runs that failed verification */
     char first_failure[1100];  /* the first reason */
     const char *unit;          /* the workload's unit of work ("sample") */
+    json_t *outputs;           /* programs: each point's last output, by "name@cores" */
 };
 
 static void on_progress(void *arg, unsigned done, unsigned total, const char *what)
@@ -246,8 +247,24 @@ static int on_measure(void *arg, const struct sl_measurement *m)
     if (!m->verified && c->unverified++ == 0)
         snprintf(c->first_failure, sizeof c->first_failure, "%s on %u cores: %s", m->backend,
                  m->cores, m->message);
+    json_t *mj = sl_measurement_to_json(m);
+    if (m->program && m->keep_output && mj) { /* kept for the summary: the point's last output */
+        static const char *const keys[] = {"backend", "cores", "rep", "exit", "stdout_tail",
+                                           "stderr_tail", "output_bytes", NULL};
+        json_t *o = json_object();
+        char key[64];
+        for (const char *const *k = keys; *k; k++)
+            if (json_object_get(mj, *k))
+                json_object_set(o, *k, json_object_get(mj, *k));
+        snprintf(key, sizeof key, "%s@%u", m->backend, m->cores);
+        if (!c->outputs)
+            c->outputs = json_object();
+        json_object_set_new(c->outputs, key, o);
+    }
     if (c->json)
-        print_json_line(sl_measurement_to_json(m));
+        print_json_line(mj);
+    else
+        json_decref(mj);
     return ferror(stdout) ? 1 : 0;
 }
 
@@ -736,6 +753,14 @@ static int cmd_run(int argc, char **argv)
         json_object_set_new(s, "elapsed_s", json_real((double)(sl_now_ns() - t0) * 1e-9));
         json_object_set_new(s, "unverified", json_integer(ctx.unverified));
         json_object_set_new(s, "analysis", sl_analysis_to_json(an));
+        if (ctx.outputs) { /* programs: the last run's output of each point */
+            json_t *list = json_array();
+            const char *k;
+            json_t *v;
+            json_object_foreach(ctx.outputs, k, v)
+                json_array_append(list, v);
+            json_object_set_new(s, "outputs", list);
+        }
         print_json_line(s);
     } else {
         print_table(&job, an, ctx.unit);
@@ -752,6 +777,7 @@ out:
     sl_job_clear(&job);
     sl_backends_shutdown();
     free(ctx.samples);
+    json_decref(ctx.outputs);
     json_decref(jobj);
     return rc;
 }

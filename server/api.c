@@ -38,6 +38,11 @@ static json_t *run_view(const json_t *stored)
                         json_pack("{sOsO}", "done", json_object_get(o, "stored"), "total",
                                   json_object_get(o, "total")));
     json_object_del(o, "header");
+    /* A run of programs keeps each point's last output (stdout and stderr tails) in its
+     * summary: shown whole, since a program's own words are part of what was measured. */
+    json_t *outputs = json_object_get(json_object_get(o, "summary"), "outputs");
+    if (outputs)
+        json_object_set(o, "outputs", outputs);
     json_object_del(o, "summary");
     json_object_del(o, "stored");
     json_object_del(o, "total");

@@ -165,6 +165,12 @@ describe('programs', { timeout: 120000 }, () => {
             assert.match(m.message, /boom: the toy crashed/);
         }
         assert.ok(full.measurements.some((m) => m.backend === 'toy-base' && m.verified), 'the baseline still ran');
+        // The last run's output of each point is kept with the run (64 KiB of each stream).
+        const out = full.outputs.find((o) => o.backend === 'toy-crash' && o.cores === 2);
+        assert.ok(out, `outputs: ${JSON.stringify(full.outputs)}`);
+        assert.equal(out.stdout_tail, 'starting\n');
+        assert.equal(out.stderr_tail, 'boom: the toy crashed\n');
+        assert.deepEqual(out.exit, { exited: true, code: 3 });
     });
 
     test('cancel kills the program and every process it started', async () => {
