@@ -77,6 +77,20 @@ describe('your program: the Python pi group from the form', { timeout: 150000 },
                 assert.ok(labels.includes(name), `the time chart has a curve for ${name}: ${labels}`);
             assert.match(await page.locator('#run-job').innerText(), /Programs\s+py-pi-loop, py-pi-threading, py-pi-mp-pool/);
             await screenshot(page, 'run-program', { docsName: 'run-program.png' });
+
+            // The Python run beside a native run of pi: overlaid, the differing sizes said.
+            const native = await stack.server.postRun({ workload: 'pi', params: { samples: 1e6 }, backends: ['serial', 'threads'], cores: [1, 2], repeats: 1, warmup: 0 });
+            await stack.server.waitForStatus(native, 'done', 30000);
+            await gotoView(page, stack.url(`#/compare?ids=${id},${native}`), 'compare');
+            const note = await waitFor(page, 'the note that the sizes differ', () => {
+                const n = document.querySelector('.compare-sizes');
+                return n && n.textContent;
+            });
+            assert.match(note, /sizes differ/);
+            assert.match(await page.locator('#compare-hosts').innerText(), /programs py-pi-loop, py-pi-threading, py-pi-mp-pool/);
+            await chartsSettled(page);
+            const overlaid = (await chartSummary(page)).compare.datasets.map((d) => d.label).join(' | ');
+            assert.ok(/py-pi-threading/.test(overlaid) && /threads/.test(overlaid), `both runs' curves: ${overlaid}`);
             assertClean(problems);
         } finally {
             await context.close();
