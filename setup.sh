@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_PKGS=(build-essential pkg-config libjansson-dev libmicrohttpd-dev libsqlite3-dev)
-TEST_PKGS=(libcriterion-dev nodejs chromium python3-torch)
+TEST_PKGS=(libcriterion-dev nodejs chromium clang libclang-rt-14-dev python3-torch)
 # The Python routes (programs/): Debian's python3 and the packages the teaching material
 # names; python3-dev and cython3 build the Cython and pybind11 extensions (make programs).
 # PyTorch (python3-torch, 156 packages, about a minute) only for the tests (its routes are tested

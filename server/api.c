@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "analysis.h"
 #include "job.h"
@@ -65,8 +64,12 @@ static json_t *analysis_of(struct sl_server *srv, const json_t *stored, const js
     const char *baseline = json_object_get(job, "programs")
                                ? json_string_value(json_object_get(job, "baseline")) : "serial";
     /* Compare with the calibration the engine reported for this run, else this host's. */
-    struct sl_calib c;
+    struct sl_calib c, latest;
     const struct sl_calib *calib = srv->have_calib ? &srv->calib : NULL;
+    json_t *fresh = sl_queue_calibration_latest(srv->queue); /* one made since start wins */
+    if (fresh && sl_calibrate_from_json(&latest, fresh) == 0)
+        calib = &latest;
+    json_decref(fresh);
     const json_t *hc = json_object_get(json_object_get(stored, "header"), "calibration");
     if (json_is_object(hc) && sl_calibrate_from_json(&c, hc) == 0)
         calib = &c;
@@ -169,8 +172,10 @@ static enum MHD_Result system_info(struct sl_req *r)
     json_object_set_new(o, "token_required", json_boolean(srv->cfg.token[0] != '\0'));
     /* Whether ad-hoc "command" runs are accepted (--allow-commands). */
     json_object_set_new(o, "allow_commands", json_boolean(srv->cfg.allow_commands));
-    json_object_set_new(o, "calibration",
-                        srv->have_calib ? sl_calibrate_to_json(&srv->calib) : json_null());
+    json_t *fresh = sl_queue_calibration_latest(srv->queue); /* one made since start wins */
+    json_object_set_new(o, "calibration", fresh                ? fresh
+                                          : srv->have_calib ? sl_calibrate_to_json(&srv->calib)
+                                                            : json_null());
     return sl_reply_json(r, 200, o);
 }
 
@@ -216,26 +221,33 @@ static unsigned status_of_error(int rc, const char **code)
     return 422;
 }
 
+/* 202 {"id", "status": "queued", "url"} with a Location header: what was queued. */
+static enum MHD_Result reply_queued(struct sl_req *r, const char *prefix, int64_t id)
+{
+    char url[64];
+    snprintf(url, sizeof url, "%s%lld", prefix, (long long)id);
+    json_t *o = json_pack("{sIssss}", "id", (json_int_t)id, "status", SL_RUN_QUEUED, "url", url);
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    struct MHD_Response *resp = s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE)
+                                  : NULL;
+    if (!resp) {
+        free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Location", url);
+    return sl_reply_response(r, 202, resp);
+}
+
 static enum MHD_Result run_create(struct sl_req *r)
 {
     struct sl_server *srv = r->srv;
-    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
-    if (ct && strncasecmp(ct, "application/json", 16) != 0)
-        return sl_reply_error(r, 415, "unsupported_media_type",
-                              "send the job as JSON with 'Content-Type: application/json'");
-    if (!r->body || r->len == 0)
-        return sl_reply_error(r, 400, "bad_json",
-                              "the body must be a JSON job such as {\"workload\": \"pi\"}");
-    json_error_t e;
-    json_t *body = json_loadb(r->body, r->len, 0, &e);
-    if (!body)
-        return sl_reply_error(r, 400, "bad_json", "the body is not valid JSON: %s (line %d, column %d)",
-                              e.text, e.line, e.column);
-    if (!json_is_object(body)) {
-        json_decref(body);
-        return sl_reply_error(r, 400, "bad_json",
-                              "the body must be a JSON object such as {\"workload\": \"pi\"}");
-    }
+    /* Content-Type, Origin and token were checked before the body was read (guard.c). */
+    json_t *body;
+    enum MHD_Result ret;
+    if (sl_req_json_object(r, &body, &ret) != 0)
+        return ret;
     struct sl_job job;
     struct sl_job_limits lim;
     char err[512], pfield[64] = "";
@@ -262,10 +274,9 @@ static enum MHD_Result run_create(struct sl_req *r)
     if (rc) {
         const char *code, *field = pfield[0] ? pfield : sl_job_error_field();
         unsigned status = status_of_error(rc, &code);
-        json_t *refusal = json_pack("{s{ssss}}", "error", "code", code, "message", err);
-        if (refusal && *field) /* lets a form show the message next to the field it concerns */
-            json_object_set_new(json_object_get(refusal, "error"), "field", json_string(field));
-        return sl_reply_json(r, status, refusal);
+        /* err quotes the client's text and may be cut mid-character: sl_reply_refusal trims
+         * it; "field" lets a form show the message next to the field it concerns. */
+        return sl_reply_refusal(r, status, code, field, err);
     }
     if (sl_queue_length(srv->queue) >= srv->cfg.max_queue)
         goto full;
@@ -280,22 +291,9 @@ static enum MHD_Result run_create(struct sl_req *r)
         sl_store_run_delete(srv->writer, id);
         goto full;
     }
-    char url[64];
-    snprintf(url, sizeof url, "/api/runs/%lld", (long long)id);
-    json_t *o = json_pack("{sIssss}", "id", (json_int_t)id, "status", SL_RUN_QUEUED, "url", url);
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    struct MHD_Response *resp = s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE)
-                                  : NULL;
-    if (!resp) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Location", url);
-    return sl_reply_response(r, 202, resp);
+    return reply_queued(r, "/api/runs/", id);
 full: {
-    struct MHD_Response *er = sl_error_response("queue_full", "the queue is full: retry later");
+    struct MHD_Response *er = sl_error_response("queue_full", "the queue is full: retry later", NULL);
     if (er)
         MHD_add_response_header(er, "Retry-After", "30");
     return sl_reply_response(r, 429, er);
@@ -571,6 +569,43 @@ static enum MHD_Result compare(struct sl_req *r)
     return sl_reply_json(r, 200, json_pack("{so}", "runs", runs));
 }
 
+/* --- calibration --- */
+
+/* POST /api/calibrate: queued like a run (it measures the machine, so never during a run). */
+static enum MHD_Result calibrate_create(struct sl_req *r)
+{
+    /* Content-Type, Origin and token were checked before the body was read (guard.c). */
+    if (r->body && r->len > 0) {
+        json_t *body;
+        enum MHD_Result ret;
+        if (sl_req_json_object(r, &body, &ret) != 0)
+            return ret;
+        int empty = json_object_size(body) == 0;
+        json_decref(body);
+        if (!empty)
+            return sl_reply_error(r, 400, "bad_json",
+                                  "a calibration takes no options: send {} (or no body)");
+    }
+    int64_t id = sl_queue_calibrate(r->srv->queue);
+    if (id < 0) {
+        struct MHD_Response *er = sl_error_response("queue_full", "the queue is full: retry later", NULL);
+        if (er)
+            MHD_add_response_header(er, "Retry-After", "30");
+        return sl_reply_response(r, 429, er);
+    }
+    return reply_queued(r, "/api/calibrate/", id);
+}
+
+static enum MHD_Result calibrate_get(struct sl_req *r)
+{
+    json_t *o = sl_queue_calibration(r->srv->queue, r->id);
+    if (!o)
+        return sl_reply_error(r, 404, "not_found",
+                              "there is no calibration #%lld (the server keeps the last 16 since it started)",
+                              (long long)r->id);
+    return sl_reply_json(r, 200, o);
+}
+
 const struct sl_route sl_routes[] = {
     {"GET", "/api/health", health, 0},
     {"GET", "/api/system", system_info, 0},
@@ -587,5 +622,7 @@ const struct sl_route sl_routes[] = {
     {"POST", "/api/runs/{id}/cancel", run_cancel, 1},
     {"GET", "/api/runs/{id}/export", run_export, 0},
     {"GET", "/api/compare", compare, 0},
+    {"POST", "/api/calibrate", calibrate_create, 1},
+    {"GET", "/api/calibrate/{id}", calibrate_get, 0},
     {NULL, NULL, NULL, 0},
 };

@@ -23,7 +23,9 @@ export const setToken = (t) => (t ? localStorage.setItem(TOKEN_KEY, t) : localSt
 /** Sends one request; see the file comment for what it resolves and rejects with. */
 export async function request(method, path, body) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // Every change carries it, bodiless cancel and DELETE included: the server refuses a
+  // POST/DELETE without it (415), which is what stops other sites' pages (CSRF).
+  if (body !== undefined || method !== 'GET') headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && getToken()) headers.Authorization = `Bearer ${getToken()}`;
 
   let res;
@@ -81,6 +83,12 @@ export const createRun = (job) => request('POST', '/api/runs', job);
 export const cancelRun = (id) => request('POST', `/api/runs/${encodeURIComponent(id)}/cancel`);
 export const deleteRun = (id) => request('DELETE', `/api/runs/${encodeURIComponent(id)}`);
 export const compareRuns = (ids) => request('GET', `/api/compare?ids=${ids.map(encodeURIComponent).join(',')}`);
+
+/** Queues a calibration of this machine (it waits for the runs ahead of it): {id, status, url}. */
+export const startCalibration = () => request('POST', '/api/calibrate', {});
+export const getCalibration = (id) => request('GET', `/api/calibrate/${encodeURIComponent(id)}`);
+/** A calibration changes /api/system: forget the cached copy so the next view reads it again. */
+export const forgetSystem = () => cache.delete('/api/system');
 
 export const eventsUrl = (id) => `/api/runs/${encodeURIComponent(id)}/events`;
 export const exportUrl = (id, format) => `/api/runs/${encodeURIComponent(id)}/export?format=${format}`;
