@@ -150,7 +150,7 @@ $(SERVER): $(SERVER_OBJ) $(STORE_OBJ) $(LIB)
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(SERVER_LIBS)
 
 # The server's pure request checks are unit-tested too (the rest of server/ through the API).
-TEST_SERVER_OBJ := $(addprefix $(BUILD)/server/,guard.o reply.o jsonin.o accesslog.o)
+TEST_SERVER_OBJ := $(addprefix $(BUILD)/server/,guard.o reply.o jsonin.o accesslog.o programs.o)
 $(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(TEST_SERVER_OBJ) $(STORE_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
