@@ -64,6 +64,10 @@ static const struct migration {
         "UPDATE runs SET best_speedup = NULL WHERE summary IS NOT NULL AND"
         " json_extract(summary, '$.analysis.backends[0].best_baseline') IS NULL;"
         "PRAGMA user_version = 3;"},
+    /* Version 4: the phases of each run (a wavefront's diagonals), so a barrier wait can be
+     * told per barrier. Older rows: NULL. */
+    {4, "ALTER TABLE measurements ADD COLUMN phases INTEGER;"
+        "PRAGMA user_version = 4;"},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -108,6 +112,7 @@ static const struct field {
     {"overhead_ns", K_INT, 0},
     {"busy_ns", K_ARRAY, 0},
     {"wait_ns", K_ARRAY, 0}, /* schema version 3 */
+    {"phases", K_INT, 0},    /* schema version 4 */
     {"result", K_REAL, 0},
     {"result_count", K_INT, 0},
     {"result_sum", K_REAL, 0},

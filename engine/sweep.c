@@ -300,7 +300,8 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
         if (!z->have_ref) {
             z->have_ref = 1;
             z->ref = t.result;
-            snprintf(z->ref_from, sizeof z->ref_from, "%s at %u cores", pt->be->name, pt->cores);
+            snprintf(z->ref_from, sizeof z->ref_from, "%s at %u core%s", pt->be->name, pt->cores,
+                     pt->cores == 1 ? "" : "s");
         } else if (memcmp(&z->ref, &t.result, sizeof z->ref) != 0) {
             m->verified = 0;
             snprintf(m->message, sizeof m->message,
@@ -466,7 +467,8 @@ static void program_to_json(json_t *o, const struct sl_measurement *m)
     for (unsigned i = 0; phases && i < r->report.nphases; i++)
         json_object_set_new(phases, r->report.phase_name[i], json_real(r->report.phase_s[i]));
     json_object_set_new(o, "exit", json_pack("{sbsi}", "exited", r->exited, "code", r->code));
-    json_object_set_new(o, "phases", phases);
+    /* ("phases" is the workload's phase count; a program's named phases are its own) */
+    json_object_set_new(o, "program_phases", phases);
     json_object_set_new(o, "reported", json_boolean(r->report.present));
     if (r->report.bad_lines)
         json_object_set_new(o, "report_errors", json_pack("{sIss}", "lines",
@@ -518,6 +520,7 @@ json_t *sl_measurement_to_json(const struct sl_measurement *m)
     json_object_set_new(o, "overhead_ns", json_integer((json_int_t)m->overhead_ns));
     json_object_set_new(o, "busy_ns", busy);
     json_object_set_new(o, "wait_ns", wait);
+    json_object_set_new(o, "phases", json_integer(m->shape.phases ? m->shape.phases : 1));
     json_object_set_new(o, "result", sl_json_number(m->value));
     json_object_set_new(o, "result_count", json_integer((json_int_t)m->result.count));
     json_object_set_new(o, "result_sum", json_real(m->result.sum));
