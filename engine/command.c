@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ompenv.h"
+
 extern char **environ;
 
 /* The variables that size the thread pools of OpenMP, MKL, OpenBLAS and Numba. */
@@ -478,7 +480,7 @@ static int expand_all(const struct sl_command *c, const struct sl_command_opts *
     if (!(x->envp = calloc(n + SL_COMMAND_MAX_ENV + 8, sizeof *x->envp)))
         return -SL_ENOMEM;
     for (size_t i = 0; i < n; i++)
-        if (!(x->envp[x->nenvp++] = strdup(environ[i])))
+        if (!sl_ompenv_owned(environ[i]) && !(x->envp[x->nenvp++] = strdup(environ[i])))
             return -SL_ENOMEM;
     if (o->thread_env) {
         snprintf(buf, sizeof buf, "%u", o->cores);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "ompenv.h"
 #include "job.h"
 #include "sl.h"
 #include "sweep.h"
@@ -125,6 +126,28 @@ Test(command, sets_thread_variables_unless_switched_off_and_env_wins)
     cr_assert_str_eq(out, "1 n=10000000\n", "the program's env entries win, expanded");
     free(out);
     sl_command_free(c);
+    sl_command_result_free(&r);
+}
+
+Test(command, the_engines_own_openmp_spin_does_not_reach_the_program)
+{
+    struct sl_command_opts o = opts(1);
+    struct sl_command_result r = {0};
+    /* As after sl_ompenv_settle: the engine's spin setting and its mark. */
+    setenv("GOMP_SPINCOUNT", SL_OMP_SPINCOUNT, 1);
+    setenv(SL_OMPENV_MARK, "1", 1);
+    run_sh("echo ${GOMP_SPINCOUNT:-unset} ${" SL_OMPENV_MARK ":-unset}", &o, &r);
+    char *out = sl_tail_string(&r.out);
+    cr_assert_str_eq(out, "unset unset\n", "the engine's tuning stays out of the user's program");
+    free(out);
+    /* A user's own GOMP_SPINCOUNT (no mark: the engine did not set it) is passed on. */
+    unsetenv(SL_OMPENV_MARK);
+    setenv("GOMP_SPINCOUNT", "42", 1);
+    run_sh("echo ${GOMP_SPINCOUNT:-unset}", &o, &r);
+    out = sl_tail_string(&r.out);
+    cr_assert_str_eq(out, "42\n");
+    free(out);
+    unsetenv("GOMP_SPINCOUNT");
     sl_command_result_free(&r);
 }
 
