@@ -31,6 +31,11 @@ json_t *sl_run_view(const json_t *stored)
                         json_pack("{sOsO}", "done", json_object_get(o, "stored"), "total",
                                   json_object_get(o, "total")));
     json_object_del(o, "header");
+    /* A run of programs keeps each point's last output (stdout and stderr tails) in its
+     * summary: shown whole, since a program's own words are part of what was measured. */
+    json_t *outputs = json_object_get(json_object_get(o, "summary"), "outputs");
+    if (outputs)
+        json_object_set(o, "outputs", outputs);
     json_object_del(o, "summary");
     json_object_del(o, "stored");
     json_object_del(o, "total");
@@ -94,8 +99,11 @@ json_t *sl_run_analysis(struct sl_server *srv, const json_t *stored, int *cached
     struct sl_sample *ss = samples_of(srv->reader, id, &n);
     if (!ss)
         return json_null();
-    const char *scaling =
-        json_string_value(json_object_get(json_object_get(stored, "job"), "scaling"));
+    const json_t *job = json_object_get(stored, "job");
+    const char *scaling = json_string_value(json_object_get(job, "scaling"));
+    /* A run of programs measures speedups against its group's baseline program. */
+    const char *baseline = json_object_get(job, "programs")
+                               ? json_string_value(json_object_get(job, "baseline")) : "serial";
     /* Compare with the calibration the engine reported for this run, else the last one
      * made since start, else this host's at start. */
     struct sl_calib c, latest;
@@ -107,7 +115,8 @@ json_t *sl_run_analysis(struct sl_server *srv, const json_t *stored, int *cached
     const json_t *hc = json_object_get(json_object_get(stored, "header"), "calibration");
     if (json_is_object(hc) && sl_calibrate_from_json(&c, hc) == 0)
         calib = &c;
-    struct sl_analysis *a = sl_analysis_new(ss, n, scaling && strcmp(scaling, "weak") == 0, calib);
+    struct sl_analysis *a = sl_analysis_new_baseline(ss, n, scaling && strcmp(scaling, "weak") == 0,
+                                                     calib, baseline ? baseline : "");
     out = a ? sl_analysis_to_json(a) : NULL;
     sl_analysis_free(a);
     free(ss);

@@ -17,6 +17,7 @@
 #include "cache.h"
 #include "calibrate.h"
 #include "events.h"
+#include "programs.h"
 #include "http.h"
 #include "metrics.h"
 #include "queue.h"
@@ -46,6 +47,8 @@ struct sl_config {
     unsigned conn_timeout;  /* seconds a connection may stay idle */
     unsigned max_listeners; /* live event streams at once, all clients */
     unsigned max_listeners_per_client; /* ... from one client address */
+    char programs_dir[1024];/* the registry of programs (programs.h) */
+    int allow_commands;     /* 1: ad-hoc "command" jobs are accepted (loopback or token only) */
 };
 
 struct sl_server {
@@ -57,6 +60,7 @@ struct sl_server {
     struct MHD_Daemon *daemon;          /* HTTP */
     json_t *host;                       /* host info (probed once) */
     json_t *workloads, *backends;       /* catalogues (built once) */
+    struct sl_programs *programs;       /* the registered programs */
     struct sl_calib calib;              /* this host's calibration, when have_calib */
     int have_calib;
     const char *openapi;                /* the OpenAPI document */
