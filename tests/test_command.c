@@ -246,8 +246,9 @@ Test(command, report_lines_merge_and_bad_ones_are_counted)
         "scalelab: not json",
         "scalelab: {\"work\": -1}",
         "scalelab: [1, 2]",
-        "scalelab: {\"result\": 3.25, \"phases\": {\"compute\": 1.5, \"startup\": 0.25}, "
-        "\"busy\": [1.0, 1.5], \"future\": \"ignored\"}",
+        ("scalelab: {\"result\": 3.25, \"phases\": {\"compute\": 1.5, \"startup\": 0.25}, "
+         "\"busy\": [1.0, 1.5], \"future\": \"ignored\"}"), /* one line, split (clang asks
+                                                            * for the parentheses) */
     };
     int seen = 0;
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
