@@ -14,6 +14,14 @@ PKGS    := jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
+# MPI is optional: with OpenMPI's development files (pkg-config ompi-c) the mpi backend's rank
+# program is built and the backend is compiled in as available; without them everything else
+# builds and `mpi` is listed as unavailable, naming the packages to install.
+HAVE_MPI := $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1)
+MPI_CFLAGS := $(if $(HAVE_MPI),$(shell pkg-config --cflags ompi-c))
+MPI_LIBS   := $(if $(HAVE_MPI),$(shell pkg-config --libs ompi-c))
+MPI_RANK   := $(if $(HAVE_MPI),$(BUILD)/bin/scalelab-mpi-rank)
+
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 VEC_FLAGS    := -O3 -march=$(MARCH) -mprefer-vector-width=512 -fopenmp-simd
 SCALAR_FLAGS := -O2 -march=$(MARCH) -fno-tree-vectorize -fno-tree-slp-vectorize -Wno-unknown-pragmas
@@ -23,7 +31,7 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -MMD -MP -pthread -fopenmp -Ien
 CFLAGS  ?= -O2 -march=$(MARCH)
 LDLIBS  := $(PKG_LIBS) -lm -pthread -fopenmp $(SAN)
 
-ENGINE_SRC   := $(filter-out engine/main.c,$(wildcard engine/*.c)) $(wildcard engine/backends/*.c)
+ENGINE_SRC   := $(filter-out engine/main.c engine/mpirank.c,$(wildcard engine/*.c)) $(wildcard engine/backends/*.c)
 WORKLOAD_SRC := $(wildcard engine/workloads/*.c)
 # Files whose own loops must run at the hardware's limit (calibration kernels).
 HOT_SRC      := engine/calibrate.c
@@ -64,7 +72,7 @@ CHROMIUM  ?= /usr/bin/chromium
 Q := $(if $(V),,@)
 .PHONY: all run check vendor test test-unit test-api test-browser test-fresh screenshots bench bench-engine bench-store bench-server asan clean calibrate \
         test-docker lint-docker
-all: $(ENGINE) $(SERVER) vendor
+all: $(ENGINE) $(SERVER) $(MPI_RANK) vendor
 vendor: $(VENDOR)
 
 $(NPM_STAMP): package.json package-lock.json
@@ -126,6 +134,14 @@ $(SERVER): $(SERVER_OBJ) $(STORE_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(SERVER_LIBS)
 
+# One MPI rank of the mpi backend (engine/mpirank.c): the only program linked with MPI.
+$(BUILD)/engine/mpirank.o: EXTRA_CFLAGS := $(MPI_CFLAGS)
+$(BUILD)/engine/backends/mpi.o: EXTRA_CFLAGS := $(if $(HAVE_MPI),-DHAVE_MPI)
+$(MPI_RANK): $(BUILD)/engine/mpirank.o $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
+
 $(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(STORE_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
@@ -152,12 +168,12 @@ $(HELLO_MHD): $(BUILD)/bench/hello_mhd.o
 # SCALELAB_ENGINE), then the API tests against a real server (node --test), then the
 # dashboard in a headless Chromium against a real server (node --test, playwright-core).
 test: test-unit test-api test-browser
-test-unit: $(TEST_BIN) $(ENGINE)
+test-unit: $(TEST_BIN) $(ENGINE) $(MPI_RANK)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) $(TEST_BIN) --jobs 1 $(TEST_ARGS)
-test-api: $(ENGINE) $(SERVER)
+test-api: $(ENGINE) $(SERVER) $(MPI_RANK)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) SCALELAB_SERVER=$(abspath $(SERVER)) \
 	  node --test tests/api/*.test.mjs
-test-browser: $(ENGINE) $(SERVER) $(VENDOR)
+test-browser: $(ENGINE) $(SERVER) $(MPI_RANK) $(VENDOR)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) SCALELAB_SERVER=$(abspath $(SERVER)) CHROMIUM=$(CHROMIUM) \
 	  node --test tests/browser/*.test.mjs
 
@@ -187,7 +203,7 @@ screenshots:
 
 # Speed goals, each printed next to its target. bench-server needs wrk and curl.
 bench: bench-engine bench-store bench-server
-bench-engine: $(BENCH_BIN) $(ENGINE)
+bench-engine: $(BENCH_BIN) $(ENGINE) $(MPI_RANK)
 	$(BENCH_BIN) $(BENCH_ARGS)
 bench-store: $(BENCH_STORE)
 	$(BENCH_STORE)

@@ -12,11 +12,12 @@
 #include "sl.h"
 
 extern const struct sl_backend sl_be_serial, sl_be_simd, sl_be_threads, sl_be_processes,
-    sl_be_pool, sl_be_openmp;
+    sl_be_pool, sl_be_openmp, sl_be_mpi;
 
 const struct sl_backend *const sl_backends[] = {
     &sl_be_serial, &sl_be_simd,   &sl_be_threads,
     &sl_be_processes, &sl_be_pool, &sl_be_openmp,
+    &sl_be_mpi,
     NULL,
 };
 
@@ -30,7 +31,9 @@ const struct sl_backend *sl_backend_find(const char *name)
 
 void sl_backends_shutdown(void)
 {
-    sl_pool_shutdown();
+    for (const struct sl_backend *const *b = sl_backends; *b; b++)
+        if ((*b)->shutdown)
+            (*b)->shutdown();
 }
 
 int sl_probe_always(char *why, size_t len)

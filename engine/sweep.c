@@ -197,11 +197,6 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
     int rc = ensure_state(s, pt->size, err, errlen);
     if (rc)
         return rc;
-    if (pt->be->prepare && (rc = pt->be->prepare(pt->cores)) != 0) {
-        snprintf(err, errlen, "%s could not get ready for %u workers: %s", pt->be->name,
-                 pt->cores, sl_backend_last_error());
-        return rc;
-    }
     struct sl_exec x = {
         .wl = job->wl,
         .state = z->state,
@@ -211,7 +206,16 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
         .affinity = job->affinity,
         .schedule = job->schedule,
         .chunk = job->chunk,
+        .params = z->params,
+        .threads_per_rank = job->threads_per_rank,
+        .hostfile = job->hostfile[0] ? job->hostfile : NULL,
+        .oversubscribe = job->oversubscribe,
     };
+    if (pt->be->prepare && (rc = pt->be->prepare(&x)) != 0) {
+        snprintf(err, errlen, "%s could not get ready for %u workers: %s", pt->be->name,
+                 pt->cores, sl_backend_last_error());
+        return rc;
+    }
     struct sl_timing t = {.busy_ns = s->busy};
     struct usage u0, u1;
     memset(s->busy, 0, pt->cores * sizeof *s->busy);
@@ -254,6 +258,10 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
         busiest = s->busy[i] > busiest ? s->busy[i] : busiest;
     m->overhead_ns = m->wall_ns > busiest ? m->wall_ns - busiest : 0;
     m->busy_ns = s->busy;
+    m->launch_ns = t.launch_ns;
+    m->comm_ns = t.comm_ns;
+    m->hosts = t.hosts;
+    m->nhosts = t.nhosts;
     m->result = t.result;
     m->shape = z->shape;
     m->verified = job->wl->verify(z->state, &t.result, &m->value, m->message, sizeof m->message);
@@ -342,6 +350,14 @@ json_t *sl_measurement_to_json(const struct sl_measurement *m)
     json_object_set_new(o, "combine_ns", json_integer((json_int_t)m->combine_ns));
     json_object_set_new(o, "overhead_ns", json_integer((json_int_t)m->overhead_ns));
     json_object_set_new(o, "busy_ns", busy);
+    if (m->nhosts) { /* workers elsewhere (mpi): their launch, communication and hosts */
+        json_t *hosts = json_array();
+        for (unsigned i = 0; i < m->nhosts; i++)
+            json_array_append_new(hosts, json_string(m->hosts[i]));
+        json_object_set_new(o, "launch_ns", json_integer((json_int_t)m->launch_ns));
+        json_object_set_new(o, "comm_ns", json_integer((json_int_t)m->comm_ns));
+        json_object_set_new(o, "hosts", hosts);
+    }
     json_object_set_new(o, "result", json_real(m->value));
     json_object_set_new(o, "result_count", json_integer((json_int_t)m->result.count));
     json_object_set_new(o, "result_sum", json_real(m->result.sum));

@@ -85,7 +85,7 @@ static void *pool_main(void *arg)
     return NULL;
 }
 
-void sl_pool_shutdown(void)
+static void pool_shutdown(void)
 {
     pthread_mutex_lock(&pool.mu);
     if (!pool.tids) {
@@ -104,11 +104,11 @@ void sl_pool_shutdown(void)
     pool.stop = 0;
 }
 
-static int pool_prepare(unsigned workers)
+static int pool_start(unsigned workers)
 {
     if (pool.tids && pool.n == workers)
         return 0;
-    sl_pool_shutdown();
+    pool_shutdown();
     pool.tids = calloc(workers, sizeof *pool.tids);
     if (!pool.tids)
         return -SL_ENOMEM;
@@ -117,7 +117,7 @@ static int pool_prepare(unsigned workers)
     for (unsigned i = 0; i < workers; i++) {
         if (pthread_create(&pool.tids[i], NULL, pool_main, (void *)(uintptr_t)i) != 0) {
             pool.n = i;
-            sl_pool_shutdown();
+            pool_shutdown();
             sl_backend_set_error("could not start pool thread %u of %u", i + 1, workers);
             return -SL_ESYS;
         }
@@ -126,9 +126,14 @@ static int pool_prepare(unsigned workers)
     return 0;
 }
 
+static int pool_prepare(const struct sl_exec *x)
+{
+    return pool_start(x->workers);
+}
+
 static int pool_run(const struct sl_exec *x, struct sl_timing *t)
 {
-    int rc = pool_prepare(x->workers);
+    int rc = pool_start(x->workers);
     if (rc)
         return rc;
     struct sl_worker_rec *recs = calloc(x->workers, sizeof *recs);
@@ -160,4 +165,5 @@ const struct sl_backend sl_be_pool = {
     .probe = sl_probe_always,
     .prepare = pool_prepare,
     .run = pool_run,
+    .shutdown = pool_shutdown,
 };
