@@ -71,4 +71,5 @@ CREATE TABLE measurements (
 
 PRAGMA user_version = 1;
 -- Later versions are migrations in db/store.c (migrations[]): version 2 adds
--- runs.best_speedup, the best measured speedup of the run's summary (runs list).
+-- runs.best_speedup, the best measured speedup of the run's summary (runs list); version 3
+-- adds measurements.launch_ns, comm_ns and hosts (the mpi backend's ranks).

@@ -54,6 +54,10 @@ static const struct migration {
         "UPDATE runs SET best_speedup = " BEST_SPEEDUP("runs.summary")
         " WHERE summary IS NOT NULL;"
         "PRAGMA user_version = 2;"},
+    {3, "ALTER TABLE measurements ADD COLUMN launch_ns INTEGER;" /* mpi: starting the ranks */
+        "ALTER TABLE measurements ADD COLUMN comm_ns INTEGER;"   /* mpi: time in MPI calls */
+        "ALTER TABLE measurements ADD COLUMN hosts TEXT;"        /* mpi: JSON array, per rank */
+        "PRAGMA user_version = 3;"},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -106,6 +110,9 @@ static const struct field {
     {"unit", K_TEXT, 0},
     {"bytes", K_REAL, 0},
     {"flops", K_REAL, 0},
+    {"launch_ns", K_INT, OMIT_NULL}, /* these three only from backends with ranks (mpi) */
+    {"comm_ns", K_INT, OMIT_NULL},
+    {"hosts", K_ARRAY, OMIT_NULL},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -163,16 +170,17 @@ static const char *const sql[ST_N] = {
         "INSERT OR REPLACE INTO measurements (run_id, seq, point, rep, backend, cores, variant,"
         " size, wall_ns, user_ns, sys_ns, vcsw, ivcsw, minflt, majflt, maxrss_kb, spawn_ns,"
         " compute_ns, combine_ns, overhead_ns, busy_ns, result, result_count, result_sum,"
-        " verified, message, work, unit, bytes, flops)"
+        " verified, message, work, unit, bytes, flops, launch_ns, comm_ns, hosts)"
         " VALUES (:run_id, :seq, :point, :rep, :backend, :cores, :variant, :size, :wall_ns,"
         " :user_ns, :sys_ns, :vcsw, :ivcsw, :minflt, :majflt, :maxrss_kb, :spawn_ns,"
         " :compute_ns, :combine_ns, :overhead_ns, :busy_ns, :result, :result_count,"
-        " :result_sum, :verified, :message, :work, :unit, :bytes, :flops)",
+        " :result_sum, :verified, :message, :work, :unit, :bytes, :flops, :launch_ns, :comm_ns,"
+        " :hosts)",
     [ST_MEAS_LIST] =
         "SELECT seq, point, rep, backend, cores, variant, size, wall_ns, user_ns, sys_ns, vcsw,"
         " ivcsw, minflt, majflt, maxrss_kb, spawn_ns, compute_ns, combine_ns, overhead_ns,"
         " busy_ns, result, result_count, result_sum, verified, message, work, unit, bytes,"
-        " flops FROM measurements WHERE run_id = ?1 ORDER BY seq",
+        " flops, launch_ns, comm_ns, hosts FROM measurements WHERE run_id = ?1 ORDER BY seq",
     /* One statement per filter, rather than "?1 IS NULL OR ...", so that each can use its
      * index. Parameters keep their numbers in every variant: ?1 workload, ?2 status. */
     [ST_LIST + 0] = "SELECT " RUN_COLUMNS " FROM runs" RUN_ORDER,

@@ -28,12 +28,15 @@ static int is_final(const char *status)
 
 /* --- the run object --- */
 
-/* The stored run reshaped for clients: host and progress instead of header and counts. */
+/* The stored run reshaped for clients: host (and mpi_hosts) and progress instead of header
+ * and counts. */
 static json_t *run_view(const json_t *stored)
 {
     json_t *o = json_deep_copy(stored);
     json_t *header = json_object_get(o, "header");
     json_object_set(o, "host", header ? json_object_get(header, "host") ?: json_null() : json_null());
+    if (json_object_get(header, "mpi_hosts")) /* where mpi ranks could run: hosts and slots */
+        json_object_set(o, "mpi_hosts", json_object_get(header, "mpi_hosts"));
     json_object_set_new(o, "progress",
                         json_pack("{sOsO}", "done", json_object_get(o, "stored"), "total",
                                   json_object_get(o, "total")));
@@ -227,6 +230,7 @@ static enum MHD_Result run_create(struct sl_req *r)
     sl_job_limits_default(&lim);
     lim.max_cores = srv->cfg.max_cores;
     lim.oversubscribe_max = 4 * srv->cfg.max_cores;
+    lim.hostfile = srv->cfg.mpi_hostfile; /* "" when the operator named none */
     int rc = sl_job_from_json(body, &lim, &job, err, sizeof err);
     json_decref(body);
     if (rc) {
@@ -421,7 +425,7 @@ static const char *const csv_fields[] = {
     "seq", "point", "rep", "backend", "cores", "variant", "size", "wall_ns", "user_ns", "sys_ns",
     "vcsw", "ivcsw", "minflt", "majflt", "maxrss_kb", "spawn_ns", "compute_ns", "combine_ns",
     "overhead_ns", "busy_ns", "result", "result_count", "result_sum", "verified", "message",
-    "work", "unit", "bytes", "flops", NULL};
+    "work", "unit", "bytes", "flops", "launch_ns", "comm_ns", "hosts", NULL};
 
 static void csv_value(FILE *f, const json_t *v)
 {

@@ -39,6 +39,8 @@ static const char usage_text[] =
     "  --run-timeout S      seconds a run may take (SCALELAB_RUN_TIMEOUT; default 3600, 0 = none)\n"
     "  --threads N          HTTP threads (SCALELAB_THREADS; default: CPUs, at least 2)\n"
     "  --no-access-log      no line per request on stderr (SCALELAB_ACCESS_LOG=0)\n"
+    "  --mpi-hostfile FILE  the mpirun hostfile jobs may name to place mpi ranks on several\n"
+    "                       hosts (SCALELAB_MPI_HOSTFILE; default: none, ranks run here)\n"
     "  --check              check the database's integrity, print ok, and exit\n"
     "  --help, --version\n";
 
@@ -117,7 +119,7 @@ static void defaults(struct sl_config *c)
 }
 
 enum { O_LISTEN = 256, O_DB, O_STATIC, O_ENGINE, O_TOKEN, O_CORES, O_QUEUE, O_TIMEOUT,
-       O_THREADS, O_NOLOG, O_CHECK, O_HELP, O_VERSION };
+       O_THREADS, O_NOLOG, O_CHECK, O_HELP, O_VERSION, O_HOSTFILE };
 
 /* Apply one option. Returns -1 to go on, else an exit status. */
 static int apply_option(struct sl_config *c, int opt, const char *val, int *check)
@@ -160,6 +162,11 @@ static int apply_option(struct sl_config *c, int opt, const char *val, int *chec
     case O_NOLOG:
         c->access_log = 0;
         break;
+    case O_HOSTFILE:
+        if (access(val, R_OK) != 0 || strlen(val) >= sizeof c->mpi_hostfile)
+            return fail(2, "--mpi-hostfile: cannot read '%s'", val);
+        snprintf(c->mpi_hostfile, sizeof c->mpi_hostfile, "%s", val);
+        break;
     case O_CHECK:
         *check = 1;
         break;
@@ -187,6 +194,7 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
         {"run-timeout", required_argument, NULL, O_TIMEOUT},
         {"threads", required_argument, NULL, O_THREADS}, {"no-access-log", no_argument, NULL, O_NOLOG},
         {"check", no_argument, NULL, O_CHECK}, {"help", no_argument, NULL, O_HELP},
+        {"mpi-hostfile", required_argument, NULL, O_HOSTFILE},
         {"version", no_argument, NULL, O_VERSION}, {NULL, 0, NULL, 0}};
     static const struct {
         const char *env;
@@ -195,7 +203,7 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
                 {"SCALELAB_STATIC", O_STATIC},   {"SCALELAB_ENGINE", O_ENGINE},
                 {"SCALELAB_TOKEN", O_TOKEN},     {"SCALELAB_MAX_CORES", O_CORES},
                 {"SCALELAB_MAX_QUEUE", O_QUEUE}, {"SCALELAB_RUN_TIMEOUT", O_TIMEOUT},
-                {"SCALELAB_THREADS", O_THREADS}};
+                {"SCALELAB_THREADS", O_THREADS}, {"SCALELAB_MPI_HOSTFILE", O_HOSTFILE}};
     int rc, opt;
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *val = getenv(envs[i].env);

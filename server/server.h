@@ -31,6 +31,7 @@ struct sl_config {
     double run_timeout;     /* seconds per run, 0 = unlimited */
     unsigned threads;       /* HTTP worker threads */
     int access_log;         /* 1: a line per request on stderr */
+    char mpi_hostfile[256]; /* the mpirun hostfile jobs may name ("" = none may) */
 };
 
 /* Counters for /metrics, per route and status. */
