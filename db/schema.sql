@@ -72,4 +72,7 @@ CREATE TABLE measurements (
 PRAGMA user_version = 1;
 -- Later versions are migrations in db/store.c (migrations[]): version 2 adds
 -- runs.best_speedup, the best measured speedup of the run's summary (runs list); version 3
--- adds measurements.launch_ns, comm_ns and hosts (the mpi backend's ranks).
+-- adds measurements.wait_ns (JSON array: each worker's barrier wait) and gives best_speedup
+-- the meaning of parallel speedup. The measurement columns are listed once, in store.c's
+-- fields[], from which its statements and the CSV export are built. Version 4 adds
+-- measurements.launch_ns, comm_ns and hosts (the mpi backend's ranks).

@@ -54,10 +54,21 @@ static const struct migration {
         "UPDATE runs SET best_speedup = " BEST_SPEEDUP("runs.summary")
         " WHERE summary IS NOT NULL;"
         "PRAGMA user_version = 2;"},
-    {3, "ALTER TABLE measurements ADD COLUMN launch_ns INTEGER;" /* mpi: starting the ranks */
+    /* Version 3: each worker's barrier wait (issue 8), and best_speedup now means the
+     * parallel speedup (against one core of the same kernel variant). Rows from before keep
+     * their summary, whose best_speedup_measured was against serial (vectorisation included):
+     * those values are cleared rather than mixed with the new meaning, so the runs list shows
+     * no figure for them instead of a wrong one. Their measurements are still there, and
+     * GET /api/runs/{id} recomputes their analysis with the new rules. */
+    {3, "ALTER TABLE measurements ADD COLUMN wait_ns TEXT;"
+        "UPDATE runs SET best_speedup = NULL WHERE summary IS NOT NULL AND"
+        " json_extract(summary, '$.analysis.backends[0].best_baseline') IS NULL;"
+        "PRAGMA user_version = 3;"},
+    /* Version 4: the mpi backend's launch, communication time and per-rank hosts. */
+    {4, "ALTER TABLE measurements ADD COLUMN launch_ns INTEGER;" /* mpi: starting the ranks */
         "ALTER TABLE measurements ADD COLUMN comm_ns INTEGER;"   /* mpi: time in MPI calls */
         "ALTER TABLE measurements ADD COLUMN hosts TEXT;"        /* mpi: JSON array, per rank */
-        "PRAGMA user_version = 3;"},
+        "PRAGMA user_version = 4;"},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -73,9 +84,9 @@ enum kind {
 #define REQUIRED 1u  /* a measurement without it is refused */
 #define OMIT_NULL 2u /* left out of a measurement read back when NULL (else null) */
 
-/* The measurement columns, in the order of the INSERT's parameters (after :run_id) and of
- * the SELECT's columns; the names are the engine's JSON keys and are checked against both
- * statements at open. */
+/* The measurement columns: the one list the store's INSERT and SELECT are built from at open
+ * (meas_sql) and the CSV export's columns (sl_store_measurement_fields). The names are the
+ * engine's JSON keys (engine/sweep.c) and the columns of db/schema.sql plus migrations. */
 static const struct field {
     const char *name; /* JSON key and column name */
     enum kind kind;   /* what the JSON value must be, and how it is stored */
@@ -101,6 +112,7 @@ static const struct field {
     {"combine_ns", K_INT, 0},
     {"overhead_ns", K_INT, 0},
     {"busy_ns", K_ARRAY, 0},
+    {"wait_ns", K_ARRAY, 0}, /* schema version 3 */
     {"result", K_REAL, 0},
     {"result_count", K_INT, 0},
     {"result_sum", K_REAL, 0},
@@ -110,7 +122,7 @@ static const struct field {
     {"unit", K_TEXT, 0},
     {"bytes", K_REAL, 0},
     {"flops", K_REAL, 0},
-    {"launch_ns", K_INT, OMIT_NULL}, /* these three only from backends with ranks (mpi) */
+    {"launch_ns", K_INT, OMIT_NULL}, /* schema version 4; only from backends with ranks (mpi) */
     {"comm_ns", K_INT, OMIT_NULL},
     {"hosts", K_ARRAY, OMIT_NULL},
 };
@@ -166,21 +178,7 @@ static const char *const sql[ST_N] = {
     [ST_RUN_GET] = "SELECT " RUN_COLUMNS ", header, summary FROM runs WHERE id = ?1",
     [ST_RUN_STATUS] = "SELECT status FROM runs WHERE id = ?1",
     [ST_RUN_DELETE] = "DELETE FROM runs WHERE id = ?1",
-    [ST_MEAS_INSERT] =
-        "INSERT OR REPLACE INTO measurements (run_id, seq, point, rep, backend, cores, variant,"
-        " size, wall_ns, user_ns, sys_ns, vcsw, ivcsw, minflt, majflt, maxrss_kb, spawn_ns,"
-        " compute_ns, combine_ns, overhead_ns, busy_ns, result, result_count, result_sum,"
-        " verified, message, work, unit, bytes, flops, launch_ns, comm_ns, hosts)"
-        " VALUES (:run_id, :seq, :point, :rep, :backend, :cores, :variant, :size, :wall_ns,"
-        " :user_ns, :sys_ns, :vcsw, :ivcsw, :minflt, :majflt, :maxrss_kb, :spawn_ns,"
-        " :compute_ns, :combine_ns, :overhead_ns, :busy_ns, :result, :result_count,"
-        " :result_sum, :verified, :message, :work, :unit, :bytes, :flops, :launch_ns, :comm_ns,"
-        " :hosts)",
-    [ST_MEAS_LIST] =
-        "SELECT seq, point, rep, backend, cores, variant, size, wall_ns, user_ns, sys_ns, vcsw,"
-        " ivcsw, minflt, majflt, maxrss_kb, spawn_ns, compute_ns, combine_ns, overhead_ns,"
-        " busy_ns, result, result_count, result_sum, verified, message, work, unit, bytes,"
-        " flops, launch_ns, comm_ns, hosts FROM measurements WHERE run_id = ?1 ORDER BY seq",
+    /* [ST_MEAS_INSERT] and [ST_MEAS_LIST] are built from fields[] by meas_sql. */
     /* One statement per filter, rather than "?1 IS NULL OR ...", so that each can use its
      * index. Parameters keep their numbers in every variant: ?1 workload, ?2 status. */
     [ST_LIST + 0] = "SELECT " RUN_COLUMNS " FROM runs" RUN_ORDER,
@@ -377,35 +375,48 @@ static int migrate(struct sl_store *st, char *err, size_t errlen)
     return rc;
 }
 
-/* Prepare every statement, and check that fields[] names the measurement statements'
- * parameters and columns in order, so that the two can never drift apart unnoticed. */
+/* The measurement INSERT (insert = 1) or SELECT, written from fields[] into buf. */
+static void meas_sql(int insert, char *buf, size_t len)
+{
+    size_t n = 0;
+    n += (size_t)snprintf(buf + n, len - n, insert ? "INSERT OR REPLACE INTO measurements (run_id"
+                                                   : "SELECT ");
+    for (size_t i = 0; i < NFIELDS && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%s", insert || i ? ", " : "", fields[i].name);
+    if (n < len)
+        n += (size_t)snprintf(buf + n, len - n, insert ? ") VALUES (:run_id"
+                                                       : " FROM measurements WHERE run_id = ?1"
+                                                         " ORDER BY seq");
+    for (size_t i = 0; insert && i < NFIELDS && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, ", :%s", fields[i].name);
+    if (insert && n < len)
+        snprintf(buf + n, len - n, ")");
+}
+
+const char *const *sl_store_measurement_fields(void)
+{
+    static const char *names[NFIELDS + 1];
+    for (size_t i = 0; i < NFIELDS; i++) /* idempotent: the same pointers every time */
+        names[i] = fields[i].name;
+    return names;
+}
+
+/* Prepare every statement (the measurement ones written from fields[]). */
 static int prepare_all(struct sl_store *st, char *err, size_t errlen)
 {
-    sqlite3_stmt *ins, *sel;
-
+    char meas[2][2048];
+    meas_sql(1, meas[0], sizeof meas[0]);
+    meas_sql(0, meas[1], sizeof meas[1]);
     for (int i = 0; i < ST_N; i++) {
-        if (sqlite3_prepare_v3(st->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+        const char *text = i == ST_MEAS_INSERT ? meas[0] : i == ST_MEAS_LIST ? meas[1] : sql[i];
+        if (sqlite3_prepare_v3(st->db, text, -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
                                NULL) != SQLITE_OK) {
             snprintf(err, errlen, "the database does not have the expected schema: %s",
                      sqlite3_errmsg(st->db));
             return -SL_EIO;
         }
     }
-    ins = st->stmt[ST_MEAS_INSERT];
-    sel = st->stmt[ST_MEAS_LIST];
-    if (sqlite3_bind_parameter_count(ins) != (int)NFIELDS + 1 ||
-        sqlite3_column_count(sel) != (int)NFIELDS)
-        goto mismatch;
-    for (size_t i = 0; i < NFIELDS; i++) {
-        const char *param = sqlite3_bind_parameter_name(ins, (int)i + 2);
-        if (!param || strcmp(param + 1, fields[i].name) != 0 ||
-            strcmp(sqlite3_column_name(sel, (int)i), fields[i].name) != 0)
-            goto mismatch;
-    }
     return 0;
-mismatch:
-    snprintf(err, errlen, "internal error: the measurement statements and fields[] differ");
-    return -SL_EIO;
 }
 
 struct sl_store *sl_store_open(const char *path, char *err, size_t errlen)

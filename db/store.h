@@ -79,6 +79,10 @@ json_t *sl_store_measurements(struct sl_store *st, int64_t run_id);
 json_t *sl_store_runs_list(struct sl_store *st, const char *workload, const char *status,
                            int limit, int offset, int64_t *total);
 
+/* The measurement fields the store keeps, in column order, NULL-terminated: the engine's
+ * JSON keys (the CSV export's columns). Static; never freed. */
+const char *const *sl_store_measurement_fields(void);
+
 /* Delete a run and its measurements. Returns 0 or -SL_ENOENT. */
 int sl_store_run_delete(struct sl_store *st, int64_t id);
 

@@ -96,7 +96,7 @@ void sl_work_static(const struct sl_exec *x, unsigned id, void (*barrier)(void *
                     struct sl_worker_rec *rec)
 {
     memset(&rec->part, 0, sizeof rec->part);
-    rec->busy_ns = 0;
+    rec->busy_ns = rec->wait_ns = 0;
     rec->start_ns = sl_now_ns();
     for (unsigned ph = 0; ph < x->phases; ph++) {
         uint64_t b, e, n = x->wl->items(x->state, ph);
@@ -107,9 +107,16 @@ void sl_work_static(const struct sl_exec *x, unsigned id, void (*barrier)(void *
             rec->busy_ns += sl_now_ns() - t;
         }
         if (x->phases > 1 && barrier)
-            barrier(arg);
+            sl_barrier_timed(barrier, arg, rec);
     }
     rec->end_ns = sl_now_ns();
+}
+
+void sl_barrier_timed(void (*wait)(void *), void *arg, struct sl_worker_rec *rec)
+{
+    uint64_t t = sl_now_ns();
+    wait(arg);
+    rec->wait_ns += sl_now_ns() - t;
 }
 
 uint64_t sl_auto_chunk(uint64_t items, unsigned workers)
@@ -131,6 +138,8 @@ void sl_timing_collect(const struct sl_exec *x, uint64_t t0, const struct sl_wor
         if (recs[i].end_ns > last_end)
             last_end = recs[i].end_ns;
         t->busy_ns[i] = recs[i].busy_ns;
+        if (t->wait_ns)
+            t->wait_ns[i] = recs[i].wait_ns;
         sl_workload_combine(x->wl, &t->result, &recs[i].part);
     }
     if (x->wl->finish)

@@ -52,6 +52,8 @@ struct sl_timing {
     uint64_t compute_ns;      /* from then until the last worker finished its last item */
     uint64_t combine_ns;      /* from then until the result was complete (join, reduce, finish) */
     uint64_t *busy_ns;        /* per worker: time spent inside kernels (imbalance shows here) */
+    uint64_t *wait_ns;        /* per worker: time spent waiting at barriers between phases
+                               * (NULL when the caller does not want it; never part of busy) */
     struct sl_partial result; /* the combined result, finish() applied */
     /* Filled only by backends with workers elsewhere (mpi), else left 0 / NULL: */
     uint64_t launch_ns;       /* starting the workers, paid once per core count in prepare()
@@ -108,6 +110,7 @@ struct sl_worker_rec {
     uint64_t start_ns;        /* when the worker began (after spawn and pinning) */
     uint64_t end_ns;          /* when it finished its last item */
     uint64_t busy_ns;         /* time inside kernels */
+    uint64_t wait_ns;         /* time waiting at barriers between phases */
     struct sl_partial part;   /* its partial result */
 };
 
@@ -116,7 +119,7 @@ struct sl_worker_rec {
 void sl_affinity_apply(enum sl_affinity mode, unsigned id, unsigned n);
 
 /* Run worker id's static share of every phase, calling barrier(arg) between phases (when
- * there is more than one). Fills rec (start, end, busy, partial). */
+ * there is more than one). Fills rec (start, end, busy, wait, partial). */
 void sl_work_static(const struct sl_exec *x, unsigned id, void (*barrier)(void *), void *arg,
                     struct sl_worker_rec *rec);
 
@@ -126,6 +129,10 @@ uint64_t sl_auto_chunk(uint64_t items, unsigned workers);
 /* Fold the worker records into t (phase times from t0, busy, combined partial, finish()). */
 void sl_timing_collect(const struct sl_exec *x, uint64_t t0, const struct sl_worker_rec *recs,
                        struct sl_timing *t);
+
+/* Wait at a barrier through wait(arg), adding the time spent there to rec->wait_ns: the time
+ * a worker spends waiting for the slowest one of a phase, which is not kernel time. */
+void sl_barrier_timed(void (*wait)(void *), void *arg, struct sl_worker_rec *rec);
 
 /* Record a message for sl_backend_last_error(). */
 void sl_backend_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -432,18 +432,34 @@ out:
     return rc;
 }
 
+int sl_calibrate_check(const struct sl_calib *c, char *note, size_t len)
+{
+    note[0] = '\0';
+    if (c->threads > 1 && c->read_gbs_all < c->read_gbs_1 * (1 - SL_CALIB_NOISE)) {
+        snprintf(note, len,
+                 "%u threads read slower than 1 (%.1f vs %.1f GB/s): the machine was busy while "
+                 "it was measured; run calibrate again when it is idle",
+                 c->threads, c->read_gbs_all, c->read_gbs_1);
+        return -SL_EINVAL;
+    }
+    return 0;
+}
+
 json_t *sl_calibrate_to_json(const struct sl_calib *c)
 {
     if (!c)
         return NULL;
+    char note[200];
+    int bad = sl_calibrate_check(c, note, sizeof note);
     /* json_pack fails (NULL) on a non-finite figure or a host name that is not UTF-8. */
-    return json_pack("{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:s, s:s}",
+    return json_pack("{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:s, s:s, s:s, s:s*}",
                      "threads", (json_int_t)c->threads,
                      "array_bytes", (json_int_t)c->array_bytes,
                      "read_gbs_1", c->read_gbs_1, "read_gbs_all", c->read_gbs_all,
                      "triad_gbs_1", c->triad_gbs_1, "triad_gbs_all", c->triad_gbs_all,
                      "gflops_1", c->gflops_1, "gflops_all", c->gflops_all,
-                     "when", (json_int_t)c->when, "host", c->host, "cpu_model", c->cpu_model);
+                     "when", (json_int_t)c->when, "host", c->host, "cpu_model", c->cpu_model,
+                     "status", bad ? "suspect" : "ok", "note", bad ? note : NULL);
 }
 
 static int valid_figure(double x)

@@ -31,6 +31,15 @@ struct sl_calib {
 int sl_calibrate_run(struct sl_calib *c, unsigned threads, size_t array_bytes,
                      void (*progress)(const char *label));
 
+/* How much slower all threads may read than one before the calibration is called suspect:
+ * more threads can share a bandwidth, never lose it, so a drop beyond the noise of the best
+ * of several trials means the machine was busy (or throttled) while it was measured. */
+#define SL_CALIB_NOISE 0.05
+
+/* Sanity check: 0 when the figures are plausible; otherwise -SL_EINVAL and a sentence in note
+ * saying which figure is wrong and what to do. note gets "" when all is well. */
+int sl_calibrate_check(const struct sl_calib *c, char *note, size_t len);
+
 /* The default file: $SCALELAB_CALIBRATION, else $XDG_CACHE_HOME/scalelab/calibration.json,
  * else $HOME/.cache/scalelab/calibration.json. Writes into buf; returns buf, or NULL when no
  * path can be formed. */
@@ -43,7 +52,8 @@ int sl_calibrate_save(const struct sl_calib *c, const char *path);
  * malformed. */
 int sl_calibrate_load(struct sl_calib *c, const char *path);
 
-/* The calibration as a JSON object (new reference, caller owns it), or NULL. */
+/* The calibration as a JSON object (new reference, caller owns it), or NULL; it carries
+ * "status" ("ok" | "suspect") and "note" (null or why) from sl_calibrate_check. */
 json_t *sl_calibrate_to_json(const struct sl_calib *c);
 
 /* Parse the object made by sl_calibrate_to_json. Returns 0 or -SL_EINVAL. */

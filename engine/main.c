@@ -269,43 +269,84 @@ static void fmt_or_dash(char *buf, size_t len, const char *fmt, double v)
         snprintf(buf, len, "-");
 }
 
-static void print_table(const struct sl_job *job, const struct sl_analysis *a, const char *unit)
+/* The table's CI column header with the real level: "75% CI of median" for 3 repeats. The
+ * level is the lowest of any point, so no row claims more than it has. */
+static void ci_header(const struct sl_analysis *a, char *buf, size_t len)
 {
-    printf("\n%-10s %5s %9s %12s %25s %8s %8s %6s %16s %8s\n", "backend", "cores",
-           job->wl->params[job->wl->weak_param].name, "median", "95% CI of median", "speedup",
-           "vs 1core", "eff", "rate (/s)", "verified");
+    if (isfinite(a->ci_level_min))
+        snprintf(buf, len, "%.0f%% CI of median", floor(100 * a->ci_level_min));
+    else
+        snprintf(buf, len, "CI of median");
+}
+
+static void print_points(const struct sl_job *job, const struct sl_analysis *a, const char *unit)
+{
+    char cihead[32];
+    ci_header(a, cihead, sizeof cihead);
+    printf("\n%-10s %5s %9s %12s %25s %8s %9s %6s %16s %8s\n", "backend", "cores",
+           job->wl->params[job->wl->weak_param].name, "median", cihead, "speedup",
+           "vs serial", "eff", "rate (/s)", "verified");
     for (size_t i = 0; i < a->npoints; i++) {
         const struct sl_apoint *p = &a->points[i];
         char med[32], ci[48], rate[32];
         double scale = p->wall.median >= 1 ? 1 : p->wall.median >= 1e-3 ? 1e3 : 1e6;
         const char *u = scale == 1 ? "s" : scale == 1e3 ? "ms" : "us";
-        snprintf(med, sizeof med, "%.4g %s", p->wall.median * scale, u);
+        snprintf(med, sizeof med, "%.4g %s%s", p->wall.median * scale, u, p->noisy ? "*" : "");
         snprintf(ci, sizeof ci, "[%.4g, %.4g]", p->wall.ci_lo * scale, p->wall.ci_hi * scale);
         snprintf(rate, sizeof rate, "%.3g %s", p->rate, unit ? unit : "");
-        char sp[16], self[16], eff[16];
+        char sp[16], ser[16], eff[16];
         fmt_or_dash(sp, sizeof sp, "%.3g", p->speedup);
-        fmt_or_dash(self, sizeof self, "%.3g", p->speedup_self);
+        fmt_or_dash(ser, sizeof ser, "%.3g", p->speedup_serial);
         fmt_or_dash(eff, sizeof eff, "%.2f", p->efficiency);
-        printf("%-10s %5u %9.4g %12s %25s %8s %8s %6s %16s %5u/%u\n", p->backend, p->cores,
-               p->size, med, ci, sp, self, eff, rate, p->verified, p->n);
+        printf("%-10s %5u %9.4g %12s %25s %8s %9s %6s %16s %5u/%u\n", p->backend, p->cores,
+               p->size, med, ci, sp, ser, eff, rate, p->verified, p->n);
     }
+    printf("speedup: parallel gain against one core of the same kernel (simd for the vector "
+           "kernel, serial for the scalar one, else the backend's own 1-core run); "
+           "'vs serial' includes the vectorisation gain\n");
+    for (size_t i = 0; i < a->npoints; i++)
+        if (a->points[i].noisy)
+            printf("* %s at %u core%s is noisy (%s): read its median as approximate\n",
+                   a->points[i].backend, a->points[i].cores, a->points[i].cores == 1 ? "" : "s",
+                   a->points[i].noise);
+    for (size_t i = 0; i < a->nvec; i++)
+        printf("vectorisation gain (serial -> simd, 1 core): %.2fx\n", a->vec[i].gain);
+    if (a->excluded_unverified)
+        printf("%u run(s) did not verify: left out of every median, speedup and fit above\n",
+               a->excluded_unverified);
+}
+
+static void print_limits(const struct sl_analysis *a)
+{
     /* Against this host's calibrated limits, where the workload comes near one (5%+). */
     for (size_t i = 0; i < a->npoints; i++) {
         const struct sl_apoint *p = &a->points[i];
         if (p->bw_fraction >= 0.05)
-            printf("%-10s %5u  %.1f GB/s = %.0f%% of this host's read bandwidth\n", p->backend,
-                   p->cores, p->gbs, 100 * p->bw_fraction);
+            printf("%-10s %5u  %.1f GB/s = %.0f%% of this host's read bandwidth at %u "
+                   "threads\n", p->backend, p->cores, p->gbs, 100 * p->bw_fraction, p->cores);
         if (p->flops_fraction >= 0.05)
             printf("%-10s %5u  %.1f GFLOP/s = %.0f%% of this host's peak FMA rate\n", p->backend,
                    p->cores, p->gflops, 100 * p->flops_fraction);
     }
-    printf("\n");
+    if (a->calib_suspect)
+        printf("calibration suspect: %s\n", a->calib_note);
+}
+
+/* Models only where the data carry one: >= 3 core counts, and stated as a fact only when the
+ * fit passes through every point's CI. */
+static void print_models(const struct sl_job *job, const struct sl_analysis *a)
+{
     for (size_t i = 0; i < a->nbackends; i++) {
         const struct sl_abackend *b = &a->backends[i];
         if (b->fit.ok) {
-            printf("%-10s model %s: serial fraction %.1f%%", b->backend,
-                   b->fit.overhead ? "a + b/p + c*p" : "a + b/p", 100 * b->fit.serial_fraction);
-            if (isfinite(b->fit.best_p))
+            printf("%-10s model %s%s: serial fraction %.1f%%", b->backend,
+                   b->fit.overhead ? "a + b/p + c*p" : "a + b/p",
+                   b->fit_trusted ? "" : " (UNTRUSTED: misses a measured point)",
+                   100 * b->fit.serial_fraction);
+            if (!b->fit_trusted)
+                printf(", worst at %u cores: predicts %.4g s, measured %.4g s\n",
+                       b->worst_miss.cores, b->worst_miss.predicted_s, b->worst_miss.median_s);
+            else if (isfinite(b->fit.best_p))
                 printf(", best at %.1f cores (speedup %.2f)\n", b->fit.best_p,
                        b->fit.best_speedup);
             else
@@ -316,6 +357,25 @@ static void print_table(const struct sl_job *job, const struct sl_analysis *a, c
                    100 * b->gustafson);
         }
     }
+}
+
+static void print_table(const struct sl_job *job, const struct sl_analysis *a, const char *unit)
+{
+    print_points(job, a, unit);
+    print_limits(a);
+    printf("\n");
+    print_models(job, a);
+    for (size_t i = 0; i < a->nbackends; i++)
+        if (a->backends[i].fit_missing[0] && !job->weak &&
+            strcmp(a->backends[i].backend, "serial") != 0 &&
+            strcmp(a->backends[i].backend, "simd") != 0) {
+            printf("no model: %s\n", a->backends[i].fit_missing);
+            break; /* the same advice for every backend */
+        }
+    printf("\nwhy:\n");
+    for (size_t i = 0; i < a->nbackends; i++)
+        printf("  %-10s [%s] %s\n", a->backends[i].backend, a->backends[i].diagnosis.cause,
+               a->backends[i].diagnosis.sentence);
 }
 
 enum { OPT_BACKENDS = 256, OPT_CORES, OPT_SET, OPT_REPEATS, OPT_WARMUP, OPT_SCALING,
@@ -574,8 +634,8 @@ static int cmd_run(int argc, char **argv)
     }
     rc = 0;
     if (ctx.unverified) {
-        fprintf(stderr, "%s: %u run(s) failed verification; first: %s\n", prog, ctx.unverified,
-                ctx.first_failure);
+        fprintf(stderr, "%s: %u run(s) failed verification and were left out of the statistics; "
+                "first: %s\n", prog, ctx.unverified, ctx.first_failure);
         rc = EXIT_UNVERIFIED;
     }
 out:

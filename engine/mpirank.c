@@ -42,7 +42,7 @@ struct rank {
 };
 
 struct thread_rec {
-    uint64_t start, end, busy;
+    uint64_t start, end, busy, wait;
     struct sl_partial part;
 };
 
@@ -209,7 +209,7 @@ static uint64_t gather_state(struct rank *k, unsigned last, char *msg, size_t le
 }
 
 static void do_run(struct rank *k, const struct sl_mpi_cmd *cmd, struct sl_mpi_reply *rep,
-                   uint64_t *busy)
+                   uint64_t *busy, uint64_t *wait)
 {
     uint64_t t_cmd = sl_now_ns();
     unsigned T = k->threads, phases = cmd->phases ? cmd->phases : 1;
@@ -245,6 +245,7 @@ static void do_run(struct rank *k, const struct sl_mpi_cmd *cmd, struct sl_mpi_r
                 rec->busy += sl_now_ns() - t;
             }
             if (phases > 1 && ph + 1 < phases) {
+                uint64_t w = sl_now_ns();
 #pragma omp barrier
 #pragma omp master
                 {
@@ -254,6 +255,7 @@ static void do_run(struct rank *k, const struct sl_mpi_cmd *cmd, struct sl_mpi_r
                     k->comm += sl_now_ns() - t;
                 }
 #pragma omp barrier
+                rec->wait += sl_now_ns() - w;
             }
         }
         rec->end = sl_now_ns();
@@ -261,6 +263,7 @@ static void do_run(struct rank *k, const struct sl_mpi_cmd *cmd, struct sl_mpi_r
     uint64_t first_end = 0, last_start = 0;
     for (unsigned i = 0; i < T; i++) {
         busy[i] = recs[i].busy;
+        wait[i] = recs[i].wait;
         sl_workload_combine(k->wl, &mine, &recs[i].part);
         last_start = recs[i].start > last_start ? recs[i].start : last_start;
         first_end = recs[i].end > first_end ? recs[i].end : first_end;
@@ -335,7 +338,7 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &k.me);
     MPI_Comm_size(MPI_COMM_WORLD, &k.n);
     k.reqs = calloc(2 * (size_t)k.n, sizeof *k.reqs);
-    uint64_t *busy = calloc(k.threads, sizeof *busy);
+    uint64_t *busy = calloc(2 * (size_t)k.threads, sizeof *busy), *wait = busy + k.threads;
     struct sl_mpi_hello h = {.rank = (uint32_t)k.me, .ranks = (uint32_t)k.n,
                              .threads = k.threads, .pid = getpid()};
     memcpy(h.token, token, SL_MPI_TOKEN_LEN);
@@ -355,7 +358,7 @@ int main(int argc, char **argv)
             if (send_all(k.fd, &rep, sizeof rep) != 0)
                 break;
         } else if (cmd.op == SL_MPI_RUN) {
-            do_run(&k, &cmd, &rep, busy);
+            do_run(&k, &cmd, &rep, busy, wait);
             size_t extra = rep.state_bytes;
             void *state = NULL;
             if (extra) {
@@ -364,7 +367,7 @@ int main(int argc, char **argv)
                 state = k.wl->region(k.state, last, 0, k.wl->items(k.state, last), &bytes);
             }
             if (send_all(k.fd, &rep, sizeof rep) != 0 ||
-                send_all(k.fd, busy, k.threads * sizeof *busy) != 0 ||
+                send_all(k.fd, busy, 2 * k.threads * sizeof *busy) != 0 ||
                 (extra && send_all(k.fd, state, extra) != 0))
                 break;
         }

@@ -27,6 +27,7 @@ struct sl_sweep {
     struct size_slot sizes[SL_MAX_CORE_COUNTS];
     unsigned nsizes;
     uint64_t *busy;                  /* scratch: per-worker busy times of one run */
+    uint64_t *wait;                  /* scratch: per-worker barrier waits of one run */
 };
 
 struct sl_sweep *sl_sweep_new(const struct sl_job *job)
@@ -40,7 +41,8 @@ struct sl_sweep *sl_sweep_new(const struct sl_job *job)
     for (unsigned i = 0; i < job->ncores; i++)
         maxc = job->cores[i] > maxc ? job->cores[i] : maxc;
     s->busy = calloc(maxc, sizeof *s->busy);
-    if (!s->points || !s->busy) {
+    s->wait = calloc(maxc, sizeof *s->wait);
+    if (!s->points || !s->busy || !s->wait) {
         sl_sweep_free(s);
         return NULL;
     }
@@ -92,6 +94,7 @@ void sl_sweep_free(struct sl_sweep *s)
             s->job->wl->teardown(s->sizes[k].state);
     free(s->points);
     free(s->busy);
+    free(s->wait);
     free(s);
 }
 
@@ -216,9 +219,10 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
                  pt->cores, sl_backend_last_error());
         return rc;
     }
-    struct sl_timing t = {.busy_ns = s->busy};
+    struct sl_timing t = {.busy_ns = s->busy, .wait_ns = s->wait};
     struct usage u0, u1;
     memset(s->busy, 0, pt->cores * sizeof *s->busy);
+    memset(s->wait, 0, pt->cores * sizeof *s->wait);
 
     usage_now(&u0);
     uint64_t w0 = sl_now_ns();
@@ -262,6 +266,7 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
     m->comm_ns = t.comm_ns;
     m->hosts = t.hosts;
     m->nhosts = t.nhosts;
+    m->wait_ns = s->wait;
     m->result = t.result;
     m->shape = z->shape;
     m->verified = job->wl->verify(z->state, &t.result, &m->value, m->message, sizeof m->message);
@@ -320,14 +325,17 @@ int sl_sweep_run(struct sl_sweep *s, sl_measure_fn on_measure, sl_progress_fn on
 
 json_t *sl_measurement_to_json(const struct sl_measurement *m)
 {
-    json_t *o = json_object(), *busy = json_array();
-    if (!o || !busy) {
+    json_t *o = json_object(), *busy = json_array(), *wait = json_array();
+    if (!o || !busy || !wait) {
         json_decref(o);
         json_decref(busy);
+        json_decref(wait);
         return NULL;
     }
-    for (unsigned i = 0; i < m->cores; i++)
+    for (unsigned i = 0; i < m->cores; i++) {
         json_array_append_new(busy, json_integer((json_int_t)m->busy_ns[i]));
+        json_array_append_new(wait, json_integer(m->wait_ns ? (json_int_t)m->wait_ns[i] : 0));
+    }
     json_object_set_new(o, "type", json_string("measurement"));
     json_object_set_new(o, "seq", json_integer(m->seq));
     json_object_set_new(o, "total", json_integer(m->total));
@@ -358,6 +366,7 @@ json_t *sl_measurement_to_json(const struct sl_measurement *m)
         json_object_set_new(o, "comm_ns", json_integer((json_int_t)m->comm_ns));
         json_object_set_new(o, "hosts", hosts);
     }
+    json_object_set_new(o, "wait_ns", wait);
     json_object_set_new(o, "result", json_real(m->value));
     json_object_set_new(o, "result_count", json_integer((json_int_t)m->result.count));
     json_object_set_new(o, "result_sum", json_real(m->result.sum));
@@ -373,27 +382,10 @@ json_t *sl_measurement_to_json(const struct sl_measurement *m)
 
 void sl_measurement_to_sample(const struct sl_measurement *m, struct sl_sample *s)
 {
-    double busy_max = 0, busy_sum = 0;
-    for (unsigned i = 0; i < m->cores; i++) {
-        busy_sum += (double)m->busy_ns[i];
-        busy_max = fmax(busy_max, (double)m->busy_ns[i]);
-    }
-    memset(s, 0, sizeof *s);
-    snprintf(s->backend, sizeof s->backend, "%s", m->backend);
-    s->cores = m->cores;
-    s->size = m->size;
-    s->wall_s = (double)m->wall_ns * 1e-9;
-    s->cpu_s = (double)(m->user_ns + m->sys_ns) * 1e-9;
-    s->spawn_s = (double)m->spawn_ns * 1e-9;
-    s->compute_s = (double)m->compute_ns * 1e-9;
-    s->combine_s = (double)m->combine_ns * 1e-9;
-    s->overhead_s = (double)m->overhead_ns * 1e-9;
-    s->busy_max_s = busy_max * 1e-9;
-    s->busy_mean_s = busy_sum / m->cores * 1e-9;
-    s->vcsw = (double)m->vcsw;
-    s->ivcsw = (double)m->ivcsw;
-    s->verified = m->verified;
-    s->work = (double)m->shape.work;
-    s->bytes = m->shape.bytes;
-    s->flops = m->shape.flops;
+    /* Through the JSON line, so the engine and the server (which reads stored lines) build
+     * samples with one function and cannot disagree. */
+    json_t *o = sl_measurement_to_json(m);
+    if (!o || sl_sample_from_json(o, s) != 0)
+        memset(s, 0, sizeof *s);
+    json_decref(o);
 }

@@ -46,6 +46,7 @@ struct sl_measurement {
     uint64_t comm_ns;         /* mpi: time inside MPI calls, mean per rank (else 0) */
     const char *const *hosts; /* mpi: per rank, its host (valid in the callback); else NULL */
     unsigned nhosts;          /* entries in hosts: ranks (0 for backends without ranks) */
+    const uint64_t *wait_ns;  /* per worker barrier wait, `cores` entries (valid in the callback) */
     struct sl_partial result; /* the raw result */
     double value;             /* the result as a human reads it */
     int verified;             /* 1 if it verified (and matched the other backends when exact) */

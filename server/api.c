@@ -420,13 +420,7 @@ static enum MHD_Result run_delete(struct sl_req *r)
     return sl_reply_body(r, 204, "application/json", "", 0, 1, NULL);
 }
 
-/* CSV: one row per measurement, the engine's field names as the header. */
-static const char *const csv_fields[] = {
-    "seq", "point", "rep", "backend", "cores", "variant", "size", "wall_ns", "user_ns", "sys_ns",
-    "vcsw", "ivcsw", "minflt", "majflt", "maxrss_kb", "spawn_ns", "compute_ns", "combine_ns",
-    "overhead_ns", "busy_ns", "result", "result_count", "result_sum", "verified", "message",
-    "work", "unit", "bytes", "flops", "launch_ns", "comm_ns", "hosts", NULL};
-
+/* CSV: one row per measurement, the store's fields (the engine's names) as the header. */
 static void csv_value(FILE *f, const json_t *v)
 {
     if (json_is_string(v)) {
@@ -486,6 +480,7 @@ static enum MHD_Result run_export(struct sl_req *r)
         json_decref(ms);
         return sl_reply_error(r, 500, "internal", "the measurements could not be read");
     }
+    const char *const *csv_fields = sl_store_measurement_fields();
     for (int i = 0; csv_fields[i]; i++)
         fprintf(f, "%s%s", i ? "," : "", csv_fields[i]);
     fputc('\n', f);

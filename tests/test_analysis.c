@@ -166,17 +166,23 @@ Test(analysis, strong_scaling_fits)
 
     cr_assert_eq(thr->fit.ok, 1, "threads at 1, 2, 4 cores gets an Amdahl fit");
     cr_assert_eq(thr->fit.overhead, 0, "3 distinct core counts: no overhead term");
-    /* Least squares on relative residuals of T = a + b/p over the 9 runs, solved by hand
-     * from the 2x2 normal equations: a = 0.069340, b = 0.902016, a / (a + b) = 0.071385. */
-    cr_assert(thr->fit.serial_fraction >= 0 && thr->fit.serial_fraction < 0.3,
-              "threads serial_fraction in [0, 0.3): %g", thr->fit.serial_fraction);
-    assert_near(thr->fit.serial_fraction, 0.0713849, 1e-5, "threads serial_fraction a/(a+b)");
-    assert_near(thr->fit.a, 0.0693401, 1e-5, "threads fit a");
-    assert_near(thr->fit.b, 0.9020155, 1e-5, "threads fit b");
-    double t2 = sl_stats_fit_eval(&thr->fit, 2);
-    cr_assert(fabs(t2 - 0.5) <= 0.05, "threads fit at 2 cores within 10%% of 0.5: %g", t2);
+    /* Least squares on relative residuals of T = a + b/p through the three MEDIANS (1, 1.0),
+     * (2, 0.5), (4, 0.3), solved by hand from the 2x2 normal equations of the rows
+     * (1/t, 1/(p t)) = 1: a = 0.0692521, b = 0.9030471, a / (a + b) = 0.0712251. */
+    assert_near(thr->fit.serial_fraction, 0.0712251, 1e-6, "threads serial_fraction a/(a+b)");
+    assert_near(thr->fit.a, 0.0692521, 1e-6, "threads fit a");
+    assert_near(thr->fit.b, 0.9030471, 1e-6, "threads fit b");
+    /* It predicts 0.97230 at 1 core, whose three runs are all 1.0 (CI [1, 1]), and 0.52078 at
+     * 2 cores (CI [0.48, 0.52]): outside both CIs, so it is not a fact. The worst relative
+     * miss is at 2 cores: |0.52078 - 0.5| / 0.5 = 4.2% (1 core: 2.8%, 4 cores: 1.7%). */
+    cr_assert_eq(thr->fit_trusted, 0, "a fit outside the measured CIs is untrusted");
+    cr_assert_eq(thr->worst_miss.cores, 2, "worst miss at 2 cores, got %u", thr->worst_miss.cores);
+    assert_near(thr->worst_miss.predicted_s, 0.5207756, 1e-6, "worst miss: predicted");
+    assert_near(thr->worst_miss.median_s, 0.5, EPS, "worst miss: measured median");
+    cr_assert_eq(thr->fit_missing[0], '\0', "a fit made: nothing missing");
     cr_assert_eq(thr->best_cores, 4, "threads is fastest at 4 cores");
     assert_near(thr->best_speedup, 1.0 / 0.3, EPS, "threads best speedup vs serial: 1 / 0.3");
+    cr_assert_str_eq(thr->best_baseline, "serial, 1 core", "scalar kernel: against serial");
     sl_analysis_free(a);
 }
 
@@ -268,7 +274,7 @@ Test(analysis, phase_medians)
     sl_analysis_free(a);
 }
 
-Test(analysis, without_serial_speedup_is_nan)
+Test(analysis, without_serial_speedup_is_against_its_own_core)
 {
     struct sl_sample ss[9];
     size_t n = strong_samples(ss, 0);
@@ -277,15 +283,15 @@ Test(analysis, without_serial_speedup_is_nan)
     cr_assert_eq(a->npoints, 3, "3 threads points");
     cr_assert_eq(a->nbackends, 1, "1 backend");
     const struct sl_apoint *t4 = point(a, "threads", 4);
-    assert_nan(t4->speedup, "speedup vs serial without serial runs");
+    assert_nan(t4->speedup_serial, "speedup vs serial without serial runs");
     assert_nan(t4->efficiency_serial, "efficiency_serial without serial runs");
-    cr_assert(isfinite(t4->speedup_self), "speedup_self is finite without serial");
+    assert_near(t4->speedup, 1.0 / 0.3, EPS, "parallel speedup against threads at 1 core");
+    cr_assert_str_eq(t4->baseline, "threads, 1 core", "the baseline says so");
     assert_near(t4->speedup_self, 1.0 / 0.3, EPS, "speedup_self at 4: 1.0 / 0.3");
-    assert_near(t4->karp_flatt, (0.3 - 0.25) / 0.75, EPS,
-                "karp_flatt comes from speedup_self, so it exists without serial");
+    assert_near(t4->karp_flatt, (0.3 - 0.25) / 0.75, EPS, "karp_flatt from the parallel speedup");
     const struct sl_abackend *thr = backend(a, "threads");
     cr_assert_eq(thr->best_cores, 4, "best core count without serial");
-    assert_near(thr->best_speedup, 1.0 / 0.3, EPS, "best speedup falls back to speedup_self");
+    assert_near(thr->best_speedup, 1.0 / 0.3, EPS, "best speedup against its own core");
     sl_analysis_free(a);
 }
 
@@ -317,7 +323,8 @@ Test(analysis, weak_scaling)
     assert_near(t2->efficiency, 1.0, EPS, "weak efficiency at 2: 1.0 / 1.0");
     assert_near(t4->speedup_self, 3.2, EPS, "weak speedup_self at 4: 4 * 1.0 / 1.25");
     assert_near(t4->efficiency, 0.8, EPS, "weak efficiency at 4: 1.0 / 1.25");
-    assert_nan(t4->speedup, "no serial run: speedup is NaN");
+    assert_near(t4->speedup, 3.2, EPS, "no serial or simd: scaled against its own 1 core");
+    assert_nan(t4->speedup_serial, "no serial run: speedup_serial is NaN");
     const struct sl_abackend *thr = backend(a, "threads");
     assert_near(thr->gustafson, (4 - 3.2) / 3, EPS, "Gustafson fraction (4 - 3.2) / 3");
     assert_near(thr->gustafson, 0.26666666667, 1e-9, "Gustafson fraction by hand");
@@ -385,8 +392,12 @@ Test(analysis, json_shape)
               "wall_s has median, ci_lo and ci_hi");
     assert_near(json_number_value(json_object_get(wall, "median")), 0.5, EPS,
                 "wall_s.median of threads/2");
-    cr_assert(json_is_null(json_object_get(p2, "speedup")),
-              "speedup without serial (NaN) is JSON null");
+    assert_near(json_number_value(json_object_get(p2, "speedup")), 2.0, EPS,
+                "speedup of threads/2 against threads at 1 core");
+    cr_assert_str_eq(json_string_value(json_object_get(p2, "baseline")), "threads, 1 core",
+                     "points[1].baseline");
+    cr_assert(json_is_null(json_object_get(p2, "speedup_serial")),
+              "speedup_serial without serial (NaN) is JSON null");
     cr_assert(json_is_null(json_object_get(json_array_get(pts, 0), "karp_flatt")),
               "karp_flatt at 1 core (NaN) is JSON null");
     assert_near(json_number_value(json_object_get(p2, "efficiency")), 1.0, EPS,

@@ -18,8 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "sl.h"
 #include "store.h"
+
+#include "schema_sql.h" /* version 1, to forge an old database */
 
 static char dir[64];   /* this test's directory */
 static char path[128]; /* its database file */
@@ -97,10 +101,12 @@ static int64_t new_run(struct sl_store *st, const char *workload, double now)
 /* A measurement as the engine writes it; odd seqs fail verification (with a message). */
 static json_t *measurement(int seq, int cores)
 {
-    json_t *busy = json_array();
+    json_t *busy = json_array(), *wait = json_array();
     json_t *m;
-    for (int i = 0; i < cores; i++)
+    for (int i = 0; i < cores; i++) {
         json_array_append_new(busy, json_integer(1000003 * (json_int_t)(seq + 1) + i));
+        json_array_append_new(wait, json_integer(5003 * (json_int_t)(seq + 1) + i));
+    }
     m = json_pack("{s:s, s:i, s:i, s:i, s:i, s:s, s:i, s:s, s:f, s:I, s:I, s:I, s:i, s:i,"
                   " s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:f, s:I, s:f, s:b, s:I, s:s,"
                   " s:f, s:f}",
@@ -115,6 +121,7 @@ static json_t *measurement(int seq, int cores)
                   "result_sum", 0.1 + 0.2, "verified", !(seq % 2), "work",
                   (json_int_t)100000000, "unit", "sample", "bytes", 0.0, "flops", 4e8 / 3);
     cr_assert_not_null(m);
+    json_object_set_new(m, "wait_ns", wait);
     if (seq % 2)
         json_object_set_new(m, "message", json_string("pi off by 3e-4 (allowed 1e-4)"));
     return m;
@@ -181,7 +188,7 @@ Test(store, open_creates_schema_in_wal_mode)
 {
     struct sl_store *st = open_store();
     sl_store_close(st);
-    cr_assert_eq(sl_store_schema_version(), 2);
+    cr_assert_eq(sl_store_schema_version(), 4);
     cr_assert_eq(header_field(60, 4), (unsigned long)sl_store_schema_version());
     /* file format versions 2/2 mean WAL */
     cr_assert_eq(header_field(18, 1), 2);
@@ -814,4 +821,53 @@ Test(store, threads_share_a_handle_and_a_second_handle_reads)
     json_decref(c);
     sl_store_close(other);
     sl_store_close(st);
+}
+
+/* A database left at version 2 by an older build: a run whose summary predates issue 8
+ * (best_speedup_measured against serial, no best_baseline) and one measurement without
+ * wait_ns. Opening it migrates to version 3: the old figure is cleared, not mixed with the
+ * new meaning; the measurement reads back with wait_ns null. */
+Test(store, migration_to_3_clears_old_best_speedups_and_adds_wait_ns)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, schema_sql, NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db,
+                              "ALTER TABLE runs ADD COLUMN best_speedup REAL;"
+                              "INSERT INTO runs (workload, status, job, summary, created_at,"
+                              " best_speedup) VALUES ('pi', 'done', '{}', '{\"analysis\":"
+                              "{\"backends\":[{\"backend\":\"threads\","
+                              "\"best_speedup_measured\":7.9}]}}', 1, 7.9);"
+                              "INSERT INTO measurements (run_id, seq, backend, cores, wall_ns,"
+                              " verified) VALUES (1, 1, 'threads', 2, 1000, 1);"
+                              "PRAGMA user_version = 2;",
+                              NULL, NULL, NULL),
+                 SQLITE_OK, "forging a version 2 database: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+
+    struct sl_store *st = open_store();
+    json_t *run = sl_store_run_get(st, 1);
+    cr_assert_not_null(run);
+    cr_assert(is_null(run, "best_speedup"), "an old vs-serial figure is not kept as parallel");
+    json_decref(run);
+    json_t *list = sl_store_measurements(st, 1);
+    cr_assert_eq(json_array_size(list), 1);
+    cr_assert(is_null(json_array_get(list, 0), "wait_ns"), "old rows have no barrier waits");
+    cr_assert_null(json_object_get(json_array_get(list, 0), "launch_ns"),
+                   "old rows have no mpi launch (version 4), and say nothing of it");
+    cr_assert_null(json_object_get(json_array_get(list, 0), "hosts"));
+    json_decref(list);
+
+    /* A new summary (it names its baseline) keeps its figure. */
+    int64_t b = new_run(st, "pi", 2);
+    json_t *summary = json_pack("{s:{s:[{s:s, s:f, s:s}]}}", "analysis", "backends", "backend",
+                                "threads", "best_speedup_measured", 1.9, "best_baseline",
+                                "simd, 1 core");
+    cr_assert_eq(sl_store_run_finish(st, b, SL_RUN_DONE, NULL, summary, 3), 0);
+    run = sl_store_run_get(st, b);
+    cr_assert_float_eq(real_of(run, "best_speedup"), 1.9, 1e-12, "new summaries keep theirs");
+    json_decref(run);
+    json_decref(summary);
+    sl_store_close(st);
+    cr_assert_eq(header_field(60, 4), 4ul, "migrated through version 3 to the latest, 4");
 }

@@ -71,7 +71,9 @@ static int openmp_run(const struct sl_exec *x, struct sl_timing *t)
                 run_chunks(x, ph, items, x->chunk ? x->chunk : sl_auto_chunk(items, n), rec);
             }
             if (x->phases > 1) {
+                uint64_t w0 = sl_now_ns();
 #pragma omp barrier
+                rec->wait_ns += sl_now_ns() - w0;
             }
         }
         rec->end_ns = sl_now_ns();

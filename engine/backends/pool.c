@@ -34,10 +34,15 @@ static struct {
     .done_cv = PTHREAD_COND_INITIALIZER,
 };
 
+static void barrier_wait(void *arg)
+{
+    pthread_barrier_wait(arg);
+}
+
 static void work_dynamic(const struct sl_exec *x, unsigned id, struct sl_worker_rec *rec)
 {
     memset(&rec->part, 0, sizeof rec->part);
-    rec->busy_ns = 0;
+    rec->busy_ns = rec->wait_ns = 0;
     rec->start_ns = sl_now_ns();
     for (unsigned ph = 0; ph < x->phases; ph++) {
         uint64_t n = x->wl->items(x->state, ph);
@@ -55,7 +60,7 @@ static void work_dynamic(const struct sl_exec *x, unsigned id, struct sl_worker_
             rec->busy_ns += sl_now_ns() - t;
         }
         if (x->phases > 1)
-            pthread_barrier_wait(&pool.barrier);
+            sl_barrier_timed(barrier_wait, &pool.barrier, rec);
     }
     rec->end_ns = sl_now_ns();
 }

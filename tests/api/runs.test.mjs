@@ -75,8 +75,15 @@ describe('runs', { timeout: 90000 }, () => {
         for (const p of run.analysis.points) assert.equal(p.wall_s.n, 2, `${p.backend}@${p.cores}: wall_s.n`);
         const threads = run.analysis.backends.find((b) => b.backend === 'threads');
         assert.ok(threads, 'no analysis for threads');
-        assert.ok(threads.fit && typeof threads.fit.model === 'string', `threads fit: ${JSON.stringify(threads.fit)}`);
-        assert.equal(typeof threads.fit.serial_fraction, 'number');
+        // Two core counts carry no model: a + b/p through two points fits whatever they are.
+        assert.equal(threads.fit, null, `threads fit from 2 core counts: ${JSON.stringify(threads.fit)}`);
+        assert.match(threads.fit_missing, /2 core counts measured \(1,2\): add a third/);
+        assert.equal(typeof threads.diagnosis.cause, 'string');
+        assert.match(threads.diagnosis.sentence, /\d/, 'the sentence names a figure');
+        const t2 = run.analysis.points.find((p) => p.backend === 'threads' && p.cores === 2);
+        assert.equal(t2.baseline, 'threads, 1 core', 'no simd ran: against its own core');
+        assert.equal(typeof t2.speedup_serial, 'number');
+        assert.ok(Array.isArray(run.measurements[0].wait_ns), 'wait_ns is stored');
     });
 
     test('the list shows finished runs without measurements, and filters', async () => {
