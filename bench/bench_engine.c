@@ -19,8 +19,10 @@
 
 struct collected {
     struct sl_sample *s;   /* every timed run */
+    double *comm_s;        /* beside each: time inside MPI calls (0 without ranks) */
     size_t n, cap;
     unsigned unverified;   /* runs that failed verification */
+    double launch_s[SL_MAX_CORE_COUNTS + 1]; /* mpi: starting the ranks, by cores (<= 64) */
 };
 
 static int collect(void *ctx, const struct sl_measurement *m)
@@ -29,9 +31,13 @@ static int collect(void *ctx, const struct sl_measurement *m)
     if (c->n == c->cap) {
         c->cap = c->cap ? 2 * c->cap : 128;
         c->s = realloc(c->s, c->cap * sizeof *c->s);
-        if (!c->s)
+        c->comm_s = realloc(c->comm_s, c->cap * sizeof *c->comm_s);
+        if (!c->s || !c->comm_s)
             return 1;
     }
+    c->comm_s[c->n] = (double)m->comm_ns * 1e-9;
+    if (m->nhosts && m->cores <= SL_MAX_CORE_COUNTS)
+        c->launch_s[m->cores] = (double)m->launch_ns * 1e-9;
     sl_measurement_to_sample(m, &c->s[c->n++]);
     c->unverified += !m->verified;
     return 0;
@@ -144,9 +150,88 @@ static void report_efficiency(const char *workload, const struct collected *c,
     report(what, paired_efficiency(c, be, p), "", target, 0, note);
 }
 
+/* Median over the runs of a backend at `cores` of time inside MPI calls, in s. */
+static double median_comm(const struct collected *c, const char *be, unsigned cores)
+{
+    double *x = malloc(c->n * sizeof *x);
+    size_t k = 0;
+    struct sl_summary s;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->s[i].cores == cores && strcmp(c->s[i].backend, be) == 0)
+            x[k++] = c->comm_s[i];
+    double m = sl_stats_summarize(x, k, &s, NULL) == 0 ? s.median : NAN;
+    free(x);
+    return m;
+}
+
+/* 6. MPI: ranks started once per core count, so a run pays a barrier, a gather and a socket
+ * round trip, never the launch (reported apart). */
+static void bench_mpi(const struct sl_calib *calib, struct collected *c, int quick)
+{
+    char why[160], job[512], what[96], note[96];
+    double elapsed;
+    const struct sl_backend *mpi = sl_backend_find("mpi");
+    if (!mpi || mpi->probe(why, sizeof why) != 0) {
+        printf("mpi: skipped (%s)\n", mpi ? why : "not built");
+        return;
+    }
+    snprintf(job, sizeof job,
+             "{\"workload\":\"pi\",\"params\":{\"samples\":%s},\"backends\":[\"threads\","
+             "\"mpi\"],\"cores\":[1,2],\"repeats\":%s,\"warmup\":1}",
+             quick ? "1e8" : "3e8", quick ? "5" : "9");
+    struct sl_analysis *a = run_job(job, calib, c, &elapsed);
+    /* threads beside it, in the same rounds: the reference for what this machine allows */
+    report_efficiency("pi", c, a, "threads", 2, NAN);
+    report_efficiency("pi", c, a, "mpi", 2, 0.95);
+    for (unsigned p = 1; p <= 2; p++) {
+        snprintf(what, sizeof what, "mpi launch of %u rank%s (mpirun to last hello)", p,
+                 p > 1 ? "s" : "");
+        report(what, c->launch_s[p] * 1e3, "ms", NAN, 1, "(reported; once per core count)");
+    }
+    sl_analysis_free(a);
+    free(c->s);
+    free(c->comm_s);
+
+    snprintf(job, sizeof job,
+             "{\"workload\":\"pi\",\"params\":{\"samples\":1000},\"backends\":[\"threads\","
+             "\"mpi\"],\"cores\":[1,2],\"repeats\":%s,\"warmup\":1}",
+             quick ? "20" : "50");
+    a = run_job(job, calib, c, &elapsed);
+    for (unsigned p = 1; p <= 2; p++) {
+        snprintf(what, sizeof what, "overhead per run, pi mpi x%u (wall - busiest)", p);
+        snprintf(note, sizeof note, "(in MPI calls %.3f ms; threads x%u %.3f ms)",
+                 median_comm(c, "mpi", p) * 1e3, p, median_overhead(c, "threads", p) * 1e3);
+        report(what, median_overhead(c, "mpi", p) * 1e3, "ms", 0.2, 1, note);
+    }
+    sl_analysis_free(a);
+    free(c->s);
+    free(c->comm_s);
+
+    snprintf(job, sizeof job,
+             "{\"workload\":\"paths\",\"params\":{\"m\":2000,\"n\":2000},\"backends\":"
+             "[\"threads\",\"mpi\"],\"cores\":[2],\"repeats\":%s,\"warmup\":1}",
+             quick ? "3" : "5");
+    a = run_job(job, calib, c, &elapsed);
+    const struct sl_apoint *pt = point(a, "mpi", 2), *th = point(a, "threads", 2);
+    snprintf(note, sizeof note, "(reported; 3999 diagonals; threads' wall per diagonal %.1f us)",
+             th->wall.median / 3999 * 1e6);
+    report("paths mpi x2, communication per diagonal", median_comm(c, "mpi", 2) / 3999 * 1e6,
+           "us", NAN, 1, note);
+    snprintf(note, sizeof note, "(reported; wall %.1f ms)", pt->wall.median * 1e3);
+    report("paths mpi x2, communication share of wall", median_comm(c, "mpi", 2) /
+           pt->wall.median, "", NAN, 1, note);
+    sl_analysis_free(a);
+    free(c->s);
+    free(c->comm_s);
+}
+
 int main(int argc, char **argv)
 {
-    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int quick = 0, only_mpi = 0; /* --quick: fewer repeats; --mpi: only section 6 */
+    for (int i = 1; i < argc; i++) {
+        quick |= strcmp(argv[i], "--quick") == 0;
+        only_mpi |= strcmp(argv[i], "--mpi") == 0;
+    }
     const char *reps = quick ? "3" : "7";
     char job[1024], note[160];
     struct collected *c = calloc(1, sizeof *c);
@@ -162,6 +247,8 @@ int main(int argc, char **argv)
     }
     printf("calibration: read %.1f GB/s (1 core) %.1f GB/s (%u), peak FMA %.1f GFLOP/s/core\n\n",
            calib.read_gbs_1, calib.read_gbs_all, calib.threads, calib.gflops_1);
+    if (only_mpi)
+        goto mpi;
 
     /* 1. pi: simd on one core, and the parallel backends' efficiency at 2 cores. */
     snprintf(job, sizeof job,
@@ -183,6 +270,7 @@ int main(int argc, char **argv)
         report_efficiency("pi", c, a, par[i], cores, i < 3 ? 0.95 : NAN);
     sl_analysis_free(a);
     free(c->s);
+    free(c->comm_s);
 
     /* 2. matmul: compute-bound scaling. */
     snprintf(job, sizeof job,
@@ -197,6 +285,7 @@ int main(int argc, char **argv)
     report("matmul simd 1 core, GFLOP/s", p->gflops, "GFLOP/s", NAN, 0, note);
     sl_analysis_free(a);
     free(c->s);
+    free(c->comm_s);
 
     /* 3. sumsq: memory-bound, against the calibrated read bandwidth. */
     snprintf(job, sizeof job,
@@ -222,6 +311,7 @@ int main(int argc, char **argv)
     report("sumsq simd 1 core, fraction of 1-core read", p->gbs / read_1, "", NAN, 0, note);
     sl_analysis_free(a);
     free(c->s);
+    free(c->comm_s);
 
     /* 4. euler: one trajectory, a dependency chain. */
     snprintf(job, sizeof job,
@@ -238,6 +328,7 @@ int main(int argc, char **argv)
     report("euler 1 trajectory openmp, speedup vs serial", p->speedup, "x", 1.1, 1, note);
     sl_analysis_free(a);
     free(c->s);
+    free(c->comm_s);
 
     /* 5. the engine's own overhead per measurement, on a tiny kernel. */
     snprintf(job, sizeof job,
@@ -266,6 +357,10 @@ int main(int argc, char **argv)
            "(rusage, prepare, verify, callbacks)");
     sl_analysis_free(a);
     free(c->s);
+    free(c->comm_s);
+
+mpi:
+    bench_mpi(&calib, c, quick);
 
     sl_backends_shutdown();
     printf("\ntargets met: %u of %u\n", met, total);

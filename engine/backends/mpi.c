@@ -334,6 +334,16 @@ static pid_t spawn_mpirun(const struct world *w, const char *addr, const char *t
         argv[n++] = "--allow-run-as-root"; /* OpenMPI refuses root otherwise */
     if (w->oversubscribe)
         argv[n++] = "--oversubscribe";
+    /* Ranks waiting in MPI (a barrier, an exchange) spin; on a host whose cores are shared
+     * (other tenants, the engine, ranks of another core count) a spinning rank holds a core
+     * for its whole time slice while the rank it waits for is not running: 10+ ms per run
+     * measured here. Yielding while idle costs a system call per poll. An operator may
+     * choose otherwise with OMPI_MCA_mpi_yield_when_idle=0. */
+    if (!getenv("OMPI_MCA_mpi_yield_when_idle")) {
+        argv[n++] = "--mca";
+        argv[n++] = "mpi_yield_when_idle";
+        argv[n++] = "1";
+    }
     argv[n++] = "--bind-to";
     argv[n++] = w->affinity == SL_AFF_NONE ? "none" : "core";
     if (w->affinity != SL_AFF_NONE && w->threads > 1) {
