@@ -70,7 +70,7 @@ CHROMIUM  ?= /usr/bin/chromium
 
 # Quiet by default; `make V=1` shows every command.
 Q := $(if $(V),,@)
-.PHONY: all run check vendor test test-unit test-api test-browser test-fresh screenshots bench bench-engine bench-store bench-server asan clean calibrate \
+.PHONY: all run check vendor test test-unit test-api test-browser test-multihost test-fresh screenshots bench bench-engine bench-store bench-server asan clean calibrate \
         test-docker lint-docker
 all: $(ENGINE) $(SERVER) $(MPI_RANK) vendor
 vendor: $(VENDOR)
@@ -177,13 +177,18 @@ test-browser: $(ENGINE) $(SERVER) $(MPI_RANK) $(VENDOR)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) SCALELAB_SERVER=$(abspath $(SERVER)) CHROMIUM=$(CHROMIUM) \
 	  node --test tests/browser/*.test.mjs
 
+# An mpi sweep across two hosts made for the test (network namespaces, veth, sshd; root).
+test-multihost: $(ENGINE) $(MPI_RANK)
+	SCALELAB_ENGINE=$(abspath $(ENGINE)) bash tests/multihost/run.sh
+
 # Start the service (what ./setup.sh run does once the packages are there).
 run: all
 	$(SERVER) $(RUN_ARGS)
 
 # Static checks: every shell script (shellcheck, when installed), both Dockerfiles, and the
 # dashboard's modules parse.
-SHELL_SCRIPTS := setup.sh .ci/run bench/bench_server.sh docker/test.sh tests/fresh/run.sh tools/debian-rootfs.sh
+SHELL_SCRIPTS := setup.sh .ci/run bench/bench_server.sh docker/test.sh tests/fresh/run.sh tools/debian-rootfs.sh \
+                 tests/multihost/run.sh
 check: lint-docker
 	@if command -v shellcheck >/dev/null; then shellcheck $(SHELL_SCRIPTS) && echo "shellcheck: ok"; \
 	 else echo "shellcheck: not installed (apt-get install shellcheck), skipped"; fi
