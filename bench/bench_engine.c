@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis.h"
 #include "calibrate.h"
 #include "job.h"
+#include "ompenv.h"
 #include "sweep.h"
 
 struct collected {
@@ -164,6 +166,20 @@ static double median_comm(const struct collected *c, const char *be, unsigned co
     return m;
 }
 
+/* Median wall time (s) of a backend's runs in c, appended from several sweeps. */
+static double median_wall(const struct collected *c, const char *be)
+{
+    double *x = malloc((c->n ? c->n : 1) * sizeof *x);
+    size_t k = 0;
+    struct sl_summary s;
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->s[i].backend, be) == 0)
+            x[k++] = c->s[i].wall_s;
+    double m = sl_stats_summarize(x, k, &s, NULL) == 0 ? s.median : NAN;
+    free(x);
+    return m;
+}
+
 /* 6. MPI: ranks started once per core count, so a run pays a barrier, a gather and a socket
  * round trip, never the launch (reported apart). */
 static void bench_mpi(const struct sl_calib *calib, struct collected *c, int quick)
@@ -225,8 +241,70 @@ static void bench_mpi(const struct sl_calib *calib, struct collected *c, int qui
     free(c->comm_s);
 }
 
+static void append(struct collected *into, const struct collected *from, const char *be)
+{
+    for (size_t i = 0; i < from->n; i++) {
+        if (strcmp(from->s[i].backend, be) != 0)
+            continue;
+        if (into->n == into->cap) {
+            into->cap = into->cap ? 2 * into->cap : 128;
+            into->s = realloc(into->s, into->cap * sizeof *into->s);
+        }
+        into->s[into->n++] = from->s[i];
+    }
+}
+
+/* Do the other backends disturb `threads`? pi on `threads` at `cores`, alone and interleaved
+ * with `openmp` in the same sweep (as a user's run interleaves them), the two sweeps
+ * alternating round by round so that drift of the shared machine hits both alike. Returns
+ * the ratio of medians, interleaved / alone (1 = no disturbance). */
+static double interference(unsigned cores, int quick, double *alone_ms, double *mixed_ms)
+{
+    char job[2][512];
+    struct collected alone = {0}, mixed = {0}, c;
+    double elapsed;
+    for (int k = 0; k < 2; k++)
+        snprintf(job[k], sizeof job[k],
+                 "{\"workload\":\"pi\",\"params\":{\"samples\":5e7},\"backends\":[%s],"
+                 "\"cores\":[%u],\"repeats\":5,\"warmup\":1}",
+                 k ? "\"threads\",\"openmp\"" : "\"threads\"", cores);
+    for (int round = 0; round < (quick ? 6 : 16); round++) {
+        for (int k = 0; k < 2; k++) {
+            struct sl_analysis *a = run_job(job[(k + round) % 2], NULL, &c, &elapsed);
+            append((k + round) % 2 ? &mixed : &alone, &c, "threads");
+            sl_analysis_free(a);
+            free(c.s);
+            free(c.comm_s);
+        }
+    }
+    *alone_ms = 1e3 * median_wall(&alone, "threads");
+    *mixed_ms = 1e3 * median_wall(&mixed, "threads");
+    free(alone.s);
+    free(mixed.s);
+    return *mixed_ms / *alone_ms;
+}
+
+/* The interference section alone, as `bench_engine --interference`: the parent runs it again
+ * in a child with libgomp's default spinning, to show the figure the setting removes. */
+static void report_interference(unsigned cores, int quick, const char *label, int counted)
+{
+    double alone, mixed, r = interference(cores, quick, &alone, &mixed);
+    char what[96], note[128];
+    snprintf(what, sizeof what, "threads interleaved with openmp / alone%s", label);
+    snprintf(note, sizeof note, "(pi x%u: %.3g ms interleaved, %.3g ms alone; ratio of medians)",
+             cores, mixed, alone);
+    report(what, r, "x", counted ? 1.03 : NAN, 1, note);
+}
+
 int main(int argc, char **argv)
 {
+    /* The engine's own setting against libgomp's spinning (ompenv.h), as the CLI has it. */
+    sl_ompenv_settle(argv);
+    if (argc > 1 && strcmp(argv[1], "--interference") == 0) {
+        report_interference(sl_cpus_allowed() >= 2 ? 2 : 1, argc > 2, getenv("BENCH_LABEL") ?
+                            getenv("BENCH_LABEL") : "", 0);
+        return 0;
+    }
     int quick = 0, only_mpi = 0; /* --quick: fewer repeats; --mpi: only section 6 */
     for (int i = 1; i < argc; i++) {
         quick |= strcmp(argv[i], "--quick") == 0;
@@ -271,6 +349,21 @@ int main(int argc, char **argv)
     sl_analysis_free(a);
     free(c->s);
     free(c->comm_s);
+
+    /* 1b. interference: OpenMP's idle team must not slow the next backend's runs. */
+    if (cores > 1) {
+        report_interference(cores, quick, " (GOMP_SPINCOUNT=" SL_OMP_SPINCOUNT ")", 1);
+        /* For contrast, the same in a child with libgomp's default spin (300000 turns). */
+        char cmd[1200], self[1024];
+        ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+        self[len > 0 ? len : 0] = '\0';
+        snprintf(cmd, sizeof cmd,
+                 "GOMP_SPINCOUNT=300000 BENCH_LABEL=' (libgomp default spin)' '%s' --interference%s",
+                 self, quick ? " quick" : "");
+        fflush(stdout);
+        if (system(cmd) != 0)
+            fprintf(stderr, "bench: the default-spin contrast did not run\n");
+    }
 
     /* 2. matmul: compute-bound scaling. */
     snprintf(job, sizeof job,
@@ -325,7 +418,7 @@ int main(int argc, char **argv)
     report("euler 1 trajectory serial, steps/s", p->rate, "/s", 6e8, 0, note);
     p = point(a, "openmp", cores);
     snprintf(note, sizeof note, "(a chain: ~1 expected, no backend can split it)");
-    report("euler 1 trajectory openmp, speedup vs serial", p->speedup, "x", 1.1, 1, note);
+    report("euler 1 trajectory openmp, parallel speedup", p->speedup, "x", 1.1, 1, note);
     sl_analysis_free(a);
     free(c->s);
     free(c->comm_s);

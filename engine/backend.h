@@ -71,7 +71,7 @@ struct sl_timing {
 
 struct sl_backend {
     const char *name;             /* "threads" */
-    const char *route;            /* the Python route it stands for */
+    const char *route;            /* the Python route it stands for, and what it is here in C */
     const char *how;              /* how it works, one line */
     unsigned caps;                /* SL_CAP_* */
     enum sl_variant variant;      /* the variant it runs by default (the only one without SL_CAP_VARIANT) */

@@ -452,7 +452,7 @@ json_t *sl_calibrate_to_json(const struct sl_calib *c)
     char note[200];
     int bad = sl_calibrate_check(c, note, sizeof note);
     /* json_pack fails (NULL) on a non-finite figure or a host name that is not UTF-8. */
-    return json_pack("{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:s, s:s, s:s, s:s*}",
+    return json_pack("{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:s, s:s, s:s, s:s?}",
                      "threads", (json_int_t)c->threads,
                      "array_bytes", (json_int_t)c->array_bytes,
                      "read_gbs_1", c->read_gbs_1, "read_gbs_all", c->read_gbs_all,

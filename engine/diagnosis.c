@@ -44,6 +44,24 @@ struct ctx {
     double barrier_share;         /* barrier wait / wall at w */
 };
 
+/* A duration for a sentence, in the unit that keeps it readable: "21.3 ms", "275 us". */
+struct dur {
+    char s[24];
+};
+static struct dur dur(double seconds)
+{
+    struct dur d;
+    if (!isfinite(seconds))
+        snprintf(d.s, sizeof d.s, "?");
+    else if (seconds >= 1)
+        snprintf(d.s, sizeof d.s, "%.3g s", seconds);
+    else if (seconds >= 1e-3)
+        snprintf(d.s, sizeof d.s, "%.3g ms", 1e3 * seconds);
+    else
+        snprintf(d.s, sizeof d.s, "%.3g us", 1e6 * seconds);
+    return d;
+}
+
 static void say(struct sl_diagnosis *d, const char *cause, const char *figure, double value,
                 unsigned cores)
 {
@@ -85,19 +103,19 @@ static int rule_baseline(const struct ctx *c, struct sl_diagnosis *d)
     if (serial) {
         say(d, "baseline", "median_s", t, 1);
         snprintf(d->sentence, sizeof d->sentence,
-                 "serial is the reference: the scalar kernel on one core (median %.3g ms); "
-                 "gains 'vs serial' include the vectorisation gain", 1e3 * t);
+                 "serial is the reference: the scalar kernel on one core (median %s); "
+                 "gains 'vs serial' include the vectorisation gain", dur(t).s);
     } else if (p && isfinite(p->speedup_serial)) {
         say(d, "baseline", "vectorisation_gain", p->speedup_serial, 1);
         snprintf(d->sentence, sizeof d->sentence,
-                 "simd is the reference of the vector kernel on one core (median %.3g ms): "
+                 "simd is the reference of the vector kernel on one core (median %s): "
                  "%.2fx over serial is the vectorisation gain, not parallelism",
-                 1e3 * t, p->speedup_serial);
+                 dur(t).s, p->speedup_serial);
     } else {
         say(d, "baseline", "median_s", t, 1);
         snprintf(d->sentence, sizeof d->sentence,
-                 "simd is the reference of the vector kernel on one core (median %.3g ms)",
-                 1e3 * t);
+                 "simd is the reference of the vector kernel on one core (median %s)",
+                 dur(t).s);
     }
     return 1;
 }
@@ -141,10 +159,10 @@ static int rule_startup(const struct ctx *c, struct sl_diagnosis *d)
     say(d, "startup", "startup_share", c->startup_share, w->cores);
     snprintf(d->sentence, sizeof d->sentence,
              "start-up overhead: starting and joining the %u workers takes %.0f%% of the wall "
-             "time (%.3g of %.3g ms), so the work is too small for them: speedup %.2fx; give "
+             "time (%s of %s), so the work is too small for them: speedup %.2fx; give "
              "each worker more work or keep the workers warm",
-             w->cores, 100 * c->startup_share, 1e3 * (w->spawn_s + w->combine_s),
-             1e3 * w->wall.median, w->speedup);
+             w->cores, 100 * c->startup_share, dur(w->spawn_s + w->combine_s).s,
+             dur(w->wall.median).s, w->speedup);
     return 1;
 }
 
@@ -156,9 +174,9 @@ static int rule_synchronisation(const struct ctx *c, struct sl_diagnosis *d)
     say(d, "synchronisation", "barrier_share", c->barrier_share, w->cores);
     snprintf(d->sentence, sizeof d->sentence,
              "synchronisation: at %u cores each worker waits at the barriers between phases "
-             "for %.0f%% of the wall time (%.3g of %.3g ms), measured apart from kernel time: "
+             "for %.0f%% of the wall time (%s of %s), measured apart from kernel time: "
              "speedup %.2fx; fewer, larger phases would wait less",
-             w->cores, 100 * c->barrier_share, 1e3 * w->barrier_s, 1e3 * w->wall.median,
+             w->cores, 100 * c->barrier_share, dur(w->barrier_s).s, dur(w->wall.median).s,
              w->speedup);
     return 1;
 }
@@ -204,15 +222,28 @@ static int rule_bandwidth(const struct ctx *c, struct sl_diagnosis *d)
                      w->gbs, w->cores, 100 * w->bw_fraction, w->cores, w->speedup);
         return 1;
     }
-    /* No calibration: only the work's own shape (flop per byte) can say it streams memory. */
-    double bytes = w->gbs, flops = isfinite(w->gflops) ? w->gflops : 0;
-    if (flops / bytes > BW_INTENSITY)
+    /* Below the calibrated limit, or no calibration: only the work's own shape (flop per
+     * byte) can say it streams memory. Under a calibration, work that still scales well is
+     * left to the rules below. */
+    double flops = isfinite(w->gflops) ? w->gflops : 0, intensity = flops / w->gbs;
+    if (intensity > BW_INTENSITY)
         return 0;
+    if (a->have_calib && isfinite(w->bw_fraction)) {
+        if (w->efficiency >= SCALES_WELL)
+            return 0;
+        say(d, "bandwidth", "bw_fraction", w->bw_fraction, w->cores);
+        snprintf(d->sentence, sizeof d->sentence,
+                 "memory-bound work (%.2f flop per byte) at %.0f%% of the calibrated read "
+                 "bandwidth at %u cores (%.1f GB/s; speedup %.2fx): the memory, shared by the "
+                 "cores, holds it back before the limit is reached",
+                 intensity, 100 * w->bw_fraction, w->cores, w->gbs, w->speedup);
+        return 1;
+    }
     say(d, "bandwidth", "gbs", w->gbs, w->cores);
     snprintf(d->sentence, sizeof d->sentence,
              "looks memory-bound: %.1f GB/s at %u cores with %.2f flop per byte moved (speedup "
              "%.2fx); run 'scalelab-engine calibrate' to compare with this host's bandwidth",
-             w->gbs, w->cores, flops / bytes, w->speedup);
+             w->gbs, w->cores, intensity, w->speedup);
     return 1;
 }
 

@@ -24,6 +24,7 @@
 #include "hostinfo.h"
 #include "job.h"
 #include "mpiproto.h"
+#include "ompenv.h"
 #include "sweep.h"
 
 #define EXIT_USAGE 2
@@ -167,12 +168,20 @@ static int cmd_calibrate(int argc, char **argv, int json)
         fprintf(stderr, "%s: calibration failed: %s\n", prog, sl_strerror(rc));
         return 1;
     }
+    /* A calibration that contradicts itself is refused: saved, it would make every later
+     * bandwidth fraction wrong (a run reading "153% of this machine's bandwidth"). */
+    char note[200];
+    int suspect = sl_calibrate_check(&c, note, sizeof note) != 0;
+    if (json)
+        print_json_line(sl_calibrate_to_json(&c));
+    if (suspect) {
+        fprintf(stderr, "%s: calibration refused, not saved: %s\n", prog, note);
+        return 1;
+    }
     if ((rc = sl_calibrate_save(&c, out)))
         fprintf(stderr, "%s: could not save the calibration to %s: %s\n", prog, out,
                 sl_strerror(rc));
-    if (json) {
-        print_json_line(sl_calibrate_to_json(&c));
-    } else {
+    if (!json) {
         printf("memory read  %7.1f GB/s on 1 thread, %7.1f GB/s on %u\n", c.read_gbs_1,
                c.read_gbs_all, c.threads);
         printf("triad        %7.1f GB/s on 1 thread, %7.1f GB/s on %u\n", c.triad_gbs_1,
@@ -291,9 +300,17 @@ static void print_points(const struct sl_job *job, const struct sl_analysis *a, 
         char med[32], ci[48], rate[32];
         double scale = p->wall.median >= 1 ? 1 : p->wall.median >= 1e-3 ? 1e3 : 1e6;
         const char *u = scale == 1 ? "s" : scale == 1e3 ? "ms" : "us";
-        snprintf(med, sizeof med, "%.4g %s%s", p->wall.median * scale, u, p->noisy ? "*" : "");
-        snprintf(ci, sizeof ci, "[%.4g, %.4g]", p->wall.ci_lo * scale, p->wall.ci_hi * scale);
-        snprintf(rate, sizeof rate, "%.3g %s", p->rate, unit ? unit : "");
+        if (p->wall.n == 0) { /* no verified run: nothing to summarise */
+            snprintf(med, sizeof med, "-");
+            snprintf(ci, sizeof ci, "-");
+        } else {
+            snprintf(med, sizeof med, "%.4g %s%s", p->wall.median * scale, u, p->noisy ? "*" : "");
+            snprintf(ci, sizeof ci, "[%.4g, %.4g]", p->wall.ci_lo * scale, p->wall.ci_hi * scale);
+        }
+        if (isfinite(p->rate))
+            snprintf(rate, sizeof rate, "%.3g %s", p->rate, unit ? unit : "");
+        else
+            snprintf(rate, sizeof rate, "-");
         char sp[16], ser[16], eff[16];
         fmt_or_dash(sp, sizeof sp, "%.3g", p->speedup);
         fmt_or_dash(ser, sizeof ser, "%.3g", p->speedup_serial);
@@ -322,8 +339,9 @@ static void print_limits(const struct sl_analysis *a)
     for (size_t i = 0; i < a->npoints; i++) {
         const struct sl_apoint *p = &a->points[i];
         if (p->bw_fraction >= 0.05)
-            printf("%-10s %5u  %.1f GB/s = %.0f%% of this host's read bandwidth at %u "
-                   "threads\n", p->backend, p->cores, p->gbs, 100 * p->bw_fraction, p->cores);
+            printf("%-10s %5u  %.1f GB/s = %.0f%% of this host's read bandwidth on %u "
+                   "thread%s\n", p->backend, p->cores, p->gbs, 100 * p->bw_fraction, p->cores,
+                   p->cores == 1 ? "" : "s");
         if (p->flops_fraction >= 0.05)
             printf("%-10s %5u  %.1f GFLOP/s = %.0f%% of this host's peak FMA rate\n", p->backend,
                    p->cores, p->gflops, 100 * p->flops_fraction);
@@ -649,6 +667,8 @@ out:
 
 int main(int argc, char **argv)
 {
+    /* Before anything else, and before any OpenMP: may execute the engine again. */
+    sl_ompenv_settle(argv);
     if (argc < 2) {
         fputs(usage_text, stderr);
         return EXIT_USAGE;

@@ -471,3 +471,196 @@ Test(analysis, unverified_runs_are_counted)
     json_decref(o);
     sl_analysis_free(a);
 }
+
+/* pi as the issue found it: serial runs the scalar kernel (4.0 s), simd and threads the
+ * vector one (1.0 s on one core). threads at 1 core must read ~1x, not 4x: the parallel
+ * speedup is against simd at 1 core; the 4x is the vectorisation gain, its own figure. */
+Test(analysis, parallel_speedup_is_against_the_same_kernel)
+{
+    struct sl_sample ss[8];
+    size_t n = 0;
+    for (int r = 0; r < 2; r++) {
+        ss[n] = sample("serial", 1, 1e6, 4.0);
+        ss[n++].variant = SL_SCALAR;
+        ss[n] = sample("simd", 1, 1e6, 1.0);
+        ss[n++].variant = SL_VECTOR;
+        ss[n] = sample("threads", 1, 1e6, 1.0);
+        ss[n++].variant = SL_VECTOR;
+        ss[n] = sample("threads", 2, 1e6, 0.5);
+        ss[n++].variant = SL_VECTOR;
+    }
+    struct sl_analysis *a = sl_analysis_new(ss, n, 0, NULL);
+    const struct sl_apoint *t1 = point(a, "threads", 1), *t2 = point(a, "threads", 2);
+    assert_near(t1->speedup, 1.0, EPS, "threads at 1 core against simd at 1 core");
+    cr_assert_str_eq(t1->baseline, "simd, 1 core");
+    assert_near(t1->speedup_serial, 4.0, EPS, "against serial: the vectorisation gain");
+    assert_near(t2->speedup, 2.0, EPS, "threads at 2 cores: 1.0 / 0.5");
+    assert_near(t2->efficiency, 1.0, EPS, "efficiency from the parallel speedup");
+    assert_near(t2->efficiency_serial, 4.0, EPS, "efficiency_serial = 8 / 2");
+    assert_near(point(a, "serial", 1)->speedup, 1.0, EPS, "serial against itself");
+    cr_assert_str_eq(point(a, "serial", 1)->baseline, "serial, 1 core");
+    cr_assert_eq(a->nvec, 1, "one size with serial and simd");
+    assert_near(a->vec[0].gain, 4.0, EPS, "vectorisation gain 4.0 / 1.0");
+    const struct sl_abackend *thr = backend(a, "threads");
+    assert_near(thr->best_speedup, 2.0, EPS, "best speedup is the parallel one");
+    cr_assert_str_eq(thr->best_baseline, "simd, 1 core");
+    json_t *o = sl_analysis_to_json(a);
+    const json_t *v = json_array_get(json_object_get(o, "vectorisation"), 0);
+    assert_near(json_number_value(json_object_get(v, "gain")), 4.0, EPS, "JSON gain");
+    json_decref(o);
+    sl_analysis_free(a);
+}
+
+/* A run that did not verify is counted, never measured: 1.0 s (unverified), 1.2 and 5.0 s.
+ * The median of the verified runs is 3.1; with the bad run it would be 1.2. */
+Test(analysis, unverified_runs_are_excluded_from_statistics)
+{
+    struct sl_sample ss[4] = {sample("threads", 2, 1, 1.0), sample("threads", 2, 1, 1.2),
+                              sample("threads", 2, 1, 5.0), sample("threads", 1, 1, 2.0)};
+    ss[0].verified = 0;
+    struct sl_analysis *a = sl_analysis_new(ss, 4, 0, NULL);
+    const struct sl_apoint *p = point(a, "threads", 2);
+    cr_assert_eq(p->wall.n, 2, "2 verified runs summarised, got %zu", p->wall.n);
+    assert_near(p->wall.median, 3.1, EPS, "median of 1.2 and 5.0");
+    assert_near(p->speedup, 2.0 / 3.1, EPS, "speedup from the verified median");
+    cr_assert_eq(a->excluded_unverified, 1, "one run excluded");
+    json_t *o = sl_analysis_to_json(a);
+    cr_assert_eq(json_integer_value(json_object_get(o, "excluded_unverified")), 1);
+    const json_t *j = json_array_get(json_object_get(o, "points"), 0);
+    cr_assert_eq(json_integer_value(json_object_get(j, "excluded")), 1, "points[].excluded");
+    json_decref(o);
+    sl_analysis_free(a);
+}
+
+/* Skewed samples: one disturbed run (10 s) among four of 1 s. The speedup compares medians
+ * (1 s vs 0.5 s: 2x); from means it would be 2.8 / 0.5 = 5.6x. */
+Test(analysis, speedup_compares_medians_not_means)
+{
+    struct sl_sample ss[10];
+    const double t1[] = {1, 1, 10, 1, 1};
+    for (int i = 0; i < 5; i++) {
+        ss[2 * i] = sample("threads", 1, 1, t1[i]);
+        ss[2 * i + 1] = sample("threads", 2, 1, 0.5);
+    }
+    struct sl_analysis *a = sl_analysis_new(ss, 10, 0, NULL);
+    assert_near(point(a, "threads", 1)->wall.mean, 2.8, EPS, "the mean is pulled to 2.8");
+    assert_near(point(a, "threads", 2)->speedup, 2.0, EPS, "speedup from medians: 1 / 0.5");
+    sl_analysis_free(a);
+}
+
+/* Two core counts carry no model: a + b/p passes exactly through any two points. */
+Test(analysis, no_fit_from_two_core_counts)
+{
+    struct sl_sample ss[4] = {sample("threads", 1, 1, 1.0), sample("threads", 2, 1, 0.6),
+                              sample("threads", 1, 1, 1.0), sample("threads", 2, 1, 0.6)};
+    struct sl_analysis *a = sl_analysis_new(ss, 4, 0, NULL);
+    const struct sl_abackend *b = backend(a, "threads");
+    cr_assert_eq(b->fit.ok, 0, "no fit from 2 core counts");
+    cr_assert(strstr(b->fit_missing, "2 core counts measured (1,2): add a third (e.g. 4"),
+              "fit_missing: %s", b->fit_missing);
+    json_t *o = sl_analysis_to_json(a);
+    const json_t *j = json_array_get(json_object_get(o, "backends"), 0);
+    cr_assert(json_is_null(json_object_get(j, "fit")), "fit is null");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "fit_missing")), b->fit_missing);
+    json_decref(o);
+    sl_analysis_free(a);
+}
+
+/* A fit through three points that lie on a + b/p is trusted; fit_missing is null. */
+Test(analysis, a_fit_on_its_points_is_trusted)
+{
+    struct sl_sample ss[9];
+    const unsigned cores[] = {1, 2, 4};
+    for (int i = 0; i < 9; i++) /* T = 0.2 + 0.8 / p, with +-1% around it */
+        ss[i] = sample("threads", cores[i % 3], 1, (0.2 + 0.8 / cores[i % 3]) * (0.99 + 0.01 * (i / 3)));
+    struct sl_analysis *a = sl_analysis_new(ss, 9, 0, NULL);
+    const struct sl_abackend *b = backend(a, "threads");
+    cr_assert_eq(b->fit.ok, 1);
+    cr_assert_eq(b->fit_trusted, 1, "worst miss at %u: %g vs %g", b->worst_miss.cores,
+                 b->worst_miss.predicted_s, b->worst_miss.median_s);
+    assert_near(b->fit.serial_fraction, 0.2, 1e-3, "a / (a + b)");
+    json_t *o = sl_analysis_to_json(a);
+    const json_t *j = json_array_get(json_object_get(o, "backends"), 0);
+    cr_assert(json_is_true(json_object_get(json_object_get(j, "fit"), "trusted")));
+    cr_assert(json_is_null(json_object_get(j, "fit_missing")));
+    json_decref(o);
+    sl_analysis_free(a);
+}
+
+/* Noise is flagged and named; the CI level is the real one (3 repeats: 75%). */
+Test(analysis, noisy_points_and_the_real_ci_level)
+{
+    struct sl_sample ss[6] = {sample("threads", 1, 1, 1.0),  sample("threads", 1, 1, 1.01),
+                              sample("threads", 1, 1, 0.99), sample("threads", 2, 1, 0.5),
+                              sample("threads", 2, 1, 0.8),  sample("threads", 2, 1, 1.2)};
+    struct sl_analysis *a = sl_analysis_new(ss, 6, 0, NULL);
+    const struct sl_apoint *p1 = point(a, "threads", 1), *p2 = point(a, "threads", 2);
+    cr_assert_eq(p1->noisy, 0, "1%% spread is not noisy");
+    cr_assert_eq(p2->noisy, 1, "0.5 .. 1.2 is noisy");
+    cr_assert(strncmp(p2->noise, "CV ", 3) == 0, "noise names the CV: %s", p2->noise);
+    assert_near(a->ci_level_min, 0.75, EPS, "3 repeats: [min, max] covers the median 75%");
+    json_t *o = sl_analysis_to_json(a);
+    assert_near(json_number_value(json_object_get(o, "ci_level_min")), 0.75, EPS, "JSON");
+    const json_t *j = json_array_get(json_object_get(o, "points"), 1);
+    cr_assert(json_is_true(json_object_get(j, "noisy")));
+    cr_assert_str_eq(json_string_value(json_object_get(j, "noise")), p2->noise);
+    cr_assert(json_is_null(json_object_get(json_array_get(json_object_get(o, "points"), 0),
+                                           "noise")));
+    json_decref(o);
+    sl_analysis_free(a);
+}
+
+/* The median run: the one run whose time is the (lower) median, its phases adding up to it,
+ * with its own per-worker times, so the charts drawn from it agree with the median. */
+Test(analysis, median_run_is_one_real_run_whose_phases_add_up)
+{
+    struct sl_sample ss[4];
+    const double wall[] = {0.030, 0.010, 0.040, 0.020};
+    for (int i = 0; i < 4; i++) {
+        ss[i] = sample("threads", 2, 1, wall[i]);
+        ss[i].seq = 11 + i;
+        ss[i].spawn_s = 0.001;
+        ss[i].compute_s = wall[i] - 0.003;
+        ss[i].combine_s = 0.001; /* 0.001 s outside the phases */
+        ss[i].wait_s = 0.002;
+        ss[i].nbusy = 2;
+        ss[i].busy_s[0] = wall[i] - 0.005;
+        ss[i].busy_s[1] = (wall[i] - 0.005) / 2;
+        ss[i].busy_max_s = ss[i].busy_s[0];
+        ss[i].busy_mean_s = 0.75 * ss[i].busy_s[0];
+    }
+    struct sl_analysis *a = sl_analysis_new(ss, 4, 0, NULL);
+    const struct sl_median_run *r = &point(a, "threads", 2)->median_run;
+    cr_assert_eq(r->seq, 14, "lower median of 10, 20, 30, 40 ms is the 20 ms run (seq 14)");
+    assert_near(r->wall_s, 0.020, EPS, "its wall time");
+    assert_near(r->spawn_s + r->compute_s + r->barrier_s + r->combine_s + r->other_s, r->wall_s,
+                EPS, "phases add up to the wall time");
+    assert_near(r->barrier_s, 0.002, EPS, "barrier wait");
+    assert_near(r->compute_s, 0.017 - 0.002, EPS, "kernel time = compute phase - wait");
+    assert_near(r->other_s, 0.001, EPS, "outside the phases");
+    cr_assert_eq(r->nbusy, 2);
+    assert_near(r->busy_s[1], 0.0075, EPS, "worker 1 of that run");
+    assert_near(r->imbalance, 0.015 / 0.01125, EPS, "its imbalance: busiest / mean");
+    sl_analysis_free(a);
+}
+
+/* The calibrated bandwidth at a core count between 1 and the calibration's threads is
+ * interpolated: 10 GB/s on 1 thread, 40 on 4: 20 on 2. */
+Test(analysis, bandwidth_fraction_at_that_core_count)
+{
+    struct sl_sample ss[3] = {sample("threads", 1, 1, 1.0), sample("threads", 2, 1, 1.0),
+                              sample("threads", 4, 1, 1.0)};
+    for (int i = 0; i < 3; i++)
+        ss[i].bytes = 10e9; /* 10 GB/s at every point */
+    const struct sl_calib cal = {.threads = 4, .read_gbs_1 = 10, .read_gbs_all = 40};
+    struct sl_analysis *a = sl_analysis_new(ss, 3, 0, &cal);
+    assert_near(point(a, "threads", 1)->bw_fraction, 1.0, EPS, "10 of 10");
+    assert_near(point(a, "threads", 2)->bw_fraction, 0.5, EPS, "10 of 20");
+    assert_near(point(a, "threads", 4)->bw_fraction, 0.25, EPS, "10 of 40");
+    json_t *o = sl_analysis_to_json(a);
+    const json_t *c = json_object_get(o, "calibration");
+    cr_assert_eq(json_integer_value(json_object_get(c, "threads_all")), 4);
+    cr_assert_str_eq(json_string_value(json_object_get(c, "status")), "ok");
+    json_decref(o);
+    sl_analysis_free(a);
+}

@@ -302,3 +302,34 @@ Test(calibrate, load_malformed_file)
     cr_assert_eq(sl_calibrate_load(&c, path), -SL_EINVAL, "missing keys accepted");
     remove_tree(dir);
 }
+
+/* More threads may share a bandwidth, never lose it: a calibration whose all-threads read is
+ * below the 1-thread read by more than SL_CALIB_NOISE is suspect, says why, and its JSON says
+ * so (the CLI refuses to save it; the analysis flags fractions computed from it). */
+Test(calibrate, more_threads_reading_slower_is_suspect)
+{
+    struct sl_calib c = sample();
+    char note[200];
+    c.threads = 2;
+    c.read_gbs_1 = 10;
+    c.read_gbs_all = 9.6; /* 4% slower: within the noise */
+    cr_assert_eq(sl_calibrate_check(&c, note, sizeof note), 0, "4%% below is noise: %s", note);
+    cr_assert_str_eq(note, "");
+    json_t *o = sl_calibrate_to_json(&c);
+    cr_assert_str_eq(json_string_value(json_object_get(o, "status")), "ok");
+    cr_assert(json_is_null(json_object_get(o, "note")));
+    json_decref(o);
+
+    c.read_gbs_all = 6.5; /* the case: 2 threads read less than 1 */
+    cr_assert_eq(sl_calibrate_check(&c, note, sizeof note), -SL_EINVAL);
+    cr_assert(strstr(note, "2 threads read slower than 1 (6.5 vs 10.0 GB/s)"), "note: %s", note);
+    o = sl_calibrate_to_json(&c);
+    cr_assert_str_eq(json_string_value(json_object_get(o, "status")), "suspect");
+    cr_assert_str_eq(json_string_value(json_object_get(o, "note")), note);
+    struct sl_calib back;
+    cr_assert_eq(sl_calibrate_from_json(&back, o), 0, "status and note do not stop a load");
+    json_decref(o);
+
+    c.threads = 1; /* one thread only: nothing to compare */
+    cr_assert_eq(sl_calibrate_check(&c, note, sizeof note), 0);
+}

@@ -360,3 +360,49 @@ Test(cli, mpi_without_its_runtime_is_unavailable_and_says_what_to_install)
     cr_assert_not_null(strstr(r.err, "backend \"mpi\" cannot run on this host"), "%s", r.err);
     result_free(&r);
 }
+
+/* End to end: runs whose result is wrong (the test-only workload's mode 1 on 2 workers) are
+ * reported, counted, left out of every statistic, and the engine exits 3. */
+Test(cli, unverified_runs_exit_3_counted_and_excluded, .timeout = 60)
+{
+    setenv("SCALELAB_TEST_WORKLOADS", "1", 1);
+    struct result r = engine("run crash --set mode=1 --backends serial,threads --cores 1,2 "
+                             "--repeats 3 --warmup 0 --json",
+                             NULL);
+    cr_assert_eq(r.status, 3, "exit 3 when results failed verification: %s", r.err);
+    assert_one_line(r.err, "unverified runs");
+    cr_assert(strstr(r.err, "3 run(s) failed verification and were left out"), "%s", r.err);
+    const char *last = strrchr(r.out, '{');
+    while (last > r.out && strncmp(last, "{\"type\":\"summary\"", 17) != 0)
+        last--;
+    json_error_t e;
+    json_t *s = json_loads(last, 0, &e);
+    cr_assert_not_null(s, "summary line: %s", e.text);
+    cr_assert_eq(json_integer_value(json_object_get(s, "unverified")), 3);
+    json_t *a = json_object_get(s, "analysis");
+    cr_assert_eq(json_integer_value(json_object_get(a, "excluded_unverified")), 3);
+    size_t i;
+    json_t *p;
+    int seen = 0;
+    json_array_foreach(json_object_get(a, "points"), i, p) {
+        if (json_integer_value(json_object_get(p, "cores")) != 2)
+            continue;
+        seen = 1;
+        cr_assert_eq(json_integer_value(json_object_get(p, "runs")), 3);
+        cr_assert_eq(json_integer_value(json_object_get(p, "verified")), 0);
+        cr_assert_eq(json_integer_value(json_object_get(p, "excluded")), 3);
+        json_t *w = json_object_get(p, "wall_s");
+        cr_assert_eq(json_integer_value(json_object_get(w, "n")), 0, "no run summarised");
+        cr_assert(json_is_null(json_object_get(w, "median")), "no median from wrong runs");
+        cr_assert(json_is_null(json_object_get(p, "speedup")), "no speedup from wrong runs");
+    }
+    cr_assert(seen, "threads at 2 cores is in the analysis");
+    json_decref(s);
+    result_free(&r);
+
+    r = engine("run crash --set mode=1 --backends threads --cores 1,2 --repeats 2 --warmup 0 "
+               "--no-progress", NULL);
+    cr_assert_eq(r.status, 3);
+    cr_assert(strstr(r.out, "2 run(s) did not verify: left out of every median"), "%s", r.out);
+    result_free(&r);
+}

@@ -2,6 +2,7 @@
  * times and counters recorded, failures reported instead of hanging.
  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ struct record {
     unsigned n, progress_calls, last_done, last_total;
     struct sl_measurement m[MAXM];
     uint64_t busy_max[MAXM];
+    uint64_t busy[MAXM][2], wait[MAXM][2]; /* the first two workers' times (the pointers in
+                                            * m[] die with the sweep) */
     unsigned stop_after;
 };
 
@@ -42,6 +45,10 @@ static int on_measure(void *ctx, const struct sl_measurement *m)
     for (unsigned i = 0; i < m->cores; i++)
         bmax = m->busy_ns[i] > bmax ? m->busy_ns[i] : bmax;
     r->busy_max[r->n] = bmax;
+    for (unsigned i = 0; i < m->cores && i < 2; i++) {
+        r->busy[r->n][i] = m->busy_ns[i];
+        r->wait[r->n][i] = m->wait_ns ? m->wait_ns[i] : 0;
+    }
     r->m[r->n++] = *m;
     return r->stop_after && r->n >= r->stop_after;
 }
@@ -183,4 +190,106 @@ Test(sweep, a_dying_worker_process_fails_the_run_without_hanging, .timeout = 20)
                        sl_backend_last_error());
     /* No child is left behind. */
     cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "every worker was reaped");
+}
+
+/* Run a job through the sweep and keep every measurement. */
+static void sweep_job(const char *text, struct record *r)
+{
+    struct sl_job job = parse(text);
+    struct sl_sweep *s = sl_sweep_new(&job);
+    char err[256];
+    memset(r, 0, sizeof *r);
+    cr_assert_not_null(s);
+    cr_assert_eq(sl_sweep_run(s, on_measure, NULL, r, err, sizeof err), 0, "sweep: %s", err);
+    sl_sweep_free(s);
+    sl_backends_shutdown();
+}
+
+/* The test-only workload (crash.c) in mode 1: a worker other than the first adds one too
+ * many. Runs on 2 workers must fail their verification; the sweep must not call them good. */
+Test(sweep, a_wrong_result_is_not_verified)
+{
+    setenv("SCALELAB_TEST_WORKLOADS", "1", 1);
+    struct record r;
+    sweep_job("{\"workload\":\"crash\",\"params\":{\"mode\":1},\"backends\":[\"serial\","
+              "\"threads\",\"processes\"],\"cores\":[1,2],\"repeats\":2,\"warmup\":0}",
+              &r);
+    cr_assert_eq(r.n, 10, "serial x1, threads and processes x1 and x2, twice");
+    for (unsigned i = 0; i < r.n; i++) {
+        const struct sl_measurement *m = &r.m[i];
+        if (m->cores == 1) {
+            cr_assert_eq(m->verified, 1, "%s on 1 core verifies", m->backend);
+        } else {
+            cr_assert_eq(m->verified, 0, "%s on 2 cores is wrong and must not verify",
+                         m->backend);
+            cr_assert(strstr(m->message, "count 17, expected 16"), "says why: %s", m->message);
+        }
+    }
+}
+
+/* Mode 2: every result passes its own check, but a split run's differs bit for bit from the
+ * first run's. The workload is exact, so the sweep's comparison must refuse it. */
+Test(sweep, an_exact_workload_must_match_bit_for_bit)
+{
+    setenv("SCALELAB_TEST_WORKLOADS", "1", 1);
+    struct record r;
+    sweep_job("{\"workload\":\"crash\",\"params\":{\"mode\":2},\"backends\":[\"serial\","
+              "\"openmp\"],\"cores\":[1,2],\"repeats\":2,\"warmup\":0}",
+              &r);
+    unsigned refused = 0;
+    for (unsigned i = 0; i < r.n; i++) {
+        const struct sl_measurement *m = &r.m[i];
+        cr_assert_eq(m->verified, m->cores == 1, "%s x%u: verified %d", m->backend, m->cores,
+                     m->verified);
+        if (m->cores == 2) {
+            refused++;
+            cr_assert(strstr(m->message, "result differs from serial at 1 cores"),
+                      "names the reference: %s", m->message);
+        }
+    }
+    cr_assert_eq(refused, 2, "both 2-core runs refused");
+}
+
+/* The processes backend computes in children: their CPU time must be counted (waited
+ * children's rusage), or CPU use and the latency diagnosis would be wrong. The same work on
+ * simd (one core, in the engine itself) says how much CPU it takes; CPU time, unlike wall
+ * time, does not depend on how busy the shared machine is. The parent of the processes
+ * backend only forks and waits, so without the children it would have next to nothing. */
+Test(sweep, children_cpu_time_is_counted, .timeout = 60)
+{
+    struct record r;
+    sweep_job("{\"workload\":\"pi\",\"params\":{\"samples\":2e8},\"backends\":[\"simd\","
+              "\"processes\"],\"cores\":[2],\"repeats\":2,\"warmup\":0}",
+              &r);
+    double simd = 0, procs = 0;
+    for (unsigned i = 0; i < r.n; i++) {
+        double cpu = (double)(r.m[i].user_ns + r.m[i].sys_ns);
+        if (strcmp(r.m[i].backend, "simd") == 0)
+            simd = fmax(simd, cpu);
+        else
+            procs = procs == 0 ? cpu : fmin(procs, cpu);
+    }
+    cr_assert_gt(simd, 5e6, "the work takes CPU time (%g ns on simd)", simd);
+    cr_assert_geq(procs, 0.5 * simd, "processes' CPU time %g ns holds its children's work "
+                  "(simd needed %g ns)", procs, simd);
+}
+
+/* Barrier waits are recorded apart from kernel time, per worker, on every phased backend. */
+Test(sweep, barrier_waits_are_recorded_apart, .timeout = 60)
+{
+    static const char *const backends[] = {"threads", "processes", "pool", "openmp"};
+    for (int b = 0; b < 4; b++) {
+        char job[256];
+        struct record r;
+        snprintf(job, sizeof job,
+                 "{\"workload\":\"paths\",\"params\":{\"m\":300,\"n\":300},\"backends\":"
+                 "[\"%s\"],\"cores\":[2],\"repeats\":1,\"warmup\":0}", backends[b]);
+        sweep_job(job, &r);
+        const struct sl_measurement *m = &r.m[0];
+        uint64_t wait = r.wait[0][0] + r.wait[0][1];
+        cr_assert_gt(wait, 0, "%s: 599 barriers cost some waiting", backends[b]);
+        for (unsigned w = 0; w < 2; w++)
+            cr_assert_leq(r.busy[0][w] + r.wait[0][w], m->wall_ns,
+                          "%s worker %u: kernel + wait within the wall time", backends[b], w);
+    }
 }

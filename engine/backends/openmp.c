@@ -1,8 +1,9 @@
 /* openmp.c — `openmp`: a parallel region over the items, schedule static, dynamic or guided.
  *
  * The route of Numba's prange and Cython's prange (both OpenMP underneath). libgomp keeps
- * its team alive between regions, so a run pays a region entry (well under a microsecond
- * while the threads spin) rather than a spawn. Static uses the same contiguous split as the
+ * its team alive between regions, so a run pays a region entry rather than a spawn: a
+ * futex wake-up once the idle threads have gone to sleep, which the engine makes them do
+ * after a short spin (ompenv.h) so that they never compete with the next backend's run. Static uses the same contiguous split as the
  * other backends; dynamic and guided hand out chunks of `chunk` items through the runtime's
  * own `omp for` scheduler. Phases are separated by `omp barrier`.
  */
@@ -102,8 +103,8 @@ static int openmp_probe(char *why, size_t len)
 
 const struct sl_backend sl_be_openmp = {
     .name = "openmp",
-    .route = "Numba prange, Cython + OpenMP",
-    .how = "OpenMP parallel region, schedule static/dynamic/guided, team kept by the runtime",
+    .route = "stands for Numba prange / Cython + OpenMP; here OpenMP in C",
+    .how = "C: OpenMP parallel region, schedule static/dynamic/guided; the runtime keeps its team, idle threads spin briefly then sleep",
     .caps = SL_CAP_PARALLEL | SL_CAP_SCHEDULE | SL_CAP_AFFINITY | SL_CAP_VARIANT,
     .variant = SL_VECTOR,
     .probe = openmp_probe,

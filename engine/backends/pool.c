@@ -163,8 +163,8 @@ static int pool_run(const struct sl_exec *x, struct sl_timing *t)
 
 const struct sl_backend sl_be_pool = {
     .name = "pool",
-    .route = "concurrent.futures, joblib (warm workers)",
-    .how = "persistent threads started once, dynamic chunks from an atomic counter",
+    .route = "stands for concurrent.futures / joblib with warm workers; here a C thread pool",
+    .how = "C: persistent threads started once, dynamic chunks from an atomic counter",
     .caps = SL_CAP_PARALLEL | SL_CAP_AFFINITY | SL_CAP_VARIANT,
     .variant = SL_VECTOR,
     .probe = sl_probe_always,

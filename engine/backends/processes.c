@@ -181,8 +181,8 @@ out:
 
 const struct sl_backend sl_be_processes = {
     .name = "processes",
-    .route = "multiprocessing.Pool (created per run)",
-    .how = "fork per run and worker, static split, partials through pipes, shared-memory barrier",
+    .route = "stands for multiprocessing.Pool created per run; here fork() in C",
+    .how = "C: fork per run and worker, static split, partials through pipes, shared-memory barrier",
     .caps = SL_CAP_PARALLEL | SL_CAP_AFFINITY | SL_CAP_VARIANT,
     .variant = SL_VECTOR,
     .probe = sl_probe_always,

@@ -22,8 +22,8 @@ static int one_core_run(const struct sl_exec *x, struct sl_timing *t)
 
 const struct sl_backend sl_be_serial = {
     .name = "serial",
-    .route = "plain Python loop (the baseline)",
-    .how = "one core, scalar kernel compiled without auto-vectorisation",
+    .route = "stands for a plain Python loop; here scalar C on one core, the baseline",
+    .how = "C: one loop on one core, scalar kernel compiled without auto-vectorisation",
     .caps = 0,
     .variant = SL_SCALAR,
     .probe = sl_probe_always,
@@ -32,8 +32,8 @@ const struct sl_backend sl_be_serial = {
 
 const struct sl_backend sl_be_simd = {
     .name = "simd",
-    .route = "Numba @vectorize, NumPy",
-    .how = "one core, vector kernel (-O3, omp simd, widest vectors)",
+    .route = "stands for Numba @vectorize / NumPy; here vectorised C on one core",
+    .how = "C: one loop on one core, vector kernel (-O3, omp simd, widest vectors)",
     .caps = 0,
     .variant = SL_VECTOR,
     .probe = sl_probe_always,

@@ -97,8 +97,8 @@ out:
 
 const struct sl_backend sl_be_threads = {
     .name = "threads",
-    .route = "threading (no GIL in C)",
-    .how = "pthreads created per run, static split, barrier per phase",
+    .route = "stands for Python threading; here C pthreads, with no GIL",
+    .how = "C: pthreads created per run, static split, barrier per phase",
     .caps = SL_CAP_PARALLEL | SL_CAP_AFFINITY | SL_CAP_VARIANT,
     .variant = SL_VECTOR,
     .probe = sl_probe_always,

@@ -1,8 +1,13 @@
-/* crash.c — a test-only workload whose kernel crashes: proves a crashing workload fails its
- * run and never takes the server down. Listed and accepted only when the environment has
- * SCALELAB_TEST_WORKLOADS=1 (see sl_workload_visible).
+/* crash.c — a test-only workload that fails on purpose, so that tests can prove what the
+ * engine does with failures: mode 0 crashes (a run fails, the server stays up); mode 1 gives
+ * a wrong result on every run with more than one worker (verification fails: the run is
+ * counted, excluded from statistics, and the engine exits 3); mode 2 gives a result that
+ * passes its own check but differs bit for bit between splits (the sweep's comparison of an
+ * exact workload's results must catch it). Listed and accepted only when the environment
+ * has SCALELAB_TEST_WORKLOADS=1 (see sl_workload_visible).
  */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "sl.h"
@@ -10,6 +15,7 @@
 
 struct crash_state {
     uint64_t items; /* items per run */
+    unsigned mode;  /* 0 crash, 1 wrong when split, 2 exact-but-different when split */
 };
 
 #ifdef SL_KERNEL_BUILD
@@ -19,12 +25,17 @@ SL_KERNEL_DECL(crash_kernel);
 void SL_KERNEL_FN(crash_kernel)(void *st, unsigned phase, uint64_t begin, uint64_t end,
                                 struct sl_partial *out)
 {
-    (void)st;
+    const struct crash_state *s = st;
     (void)phase;
-    (void)begin;
-    (void)end;
-    (void)out;
-    raise(SIGSEGV);
+    if (s->mode == 0)
+        raise(SIGSEGV);
+    out->count += end - begin;
+    if (begin > 0) { /* a worker other than the first */
+        if (s->mode == 1)
+            out->count += 1;
+        else
+            out->sum += 1;
+    }
 }
 
 #else
@@ -32,7 +43,8 @@ void SL_KERNEL_FN(crash_kernel)(void *st, unsigned phase, uint64_t begin, uint64
 SL_KERNEL_DECL(crash_kernel);
 
 static const struct sl_param params[] = {
-    {"mode", "0: every kernel call dies of SIGSEGV", 0, 0, 0, 1},
+    {"mode", "0: every kernel call dies of SIGSEGV; 1: wrong result when split; "
+             "2: a result that verifies but differs bit for bit when split", 0, 0, 2, 1},
 };
 
 static double crash_memory(const double *p)
@@ -44,10 +56,10 @@ static double crash_memory(const double *p)
 static int crash_setup(const double *p, void **state, struct sl_shape *shape)
 {
     struct crash_state *s = malloc(sizeof *s);
-    (void)p;
     if (!s)
         return -SL_ENOMEM;
     s->items = 16;
+    s->mode = (unsigned)p[0];
     *state = s;
     *shape = (struct sl_shape){.work = s->items, .unit = "item", .phases = 1};
     return 0;
@@ -62,11 +74,13 @@ static uint64_t crash_items(const void *st, unsigned phase)
 static int crash_verify(const void *st, const struct sl_partial *r, double *v, char *msg,
                         size_t len)
 {
-    (void)st;
-    (void)msg;
-    (void)len;
+    const struct crash_state *s = st;
     *v = (double)r->count;
-    return 1;
+    if (r->count == s->items)
+        return 1;
+    snprintf(msg, len, "count %llu, expected %llu", (unsigned long long)r->count,
+             (unsigned long long)s->items);
+    return 0;
 }
 
 static void crash_teardown(void *st)
@@ -80,7 +94,7 @@ const struct sl_workload sl_wl_crash = {
     .lesson = "A workload that crashes, to test that a run fails cleanly.",
     .params = params,
     .nparams = 1,
-    .flags = SL_WL_TEST_ONLY,
+    .flags = SL_WL_TEST_ONLY | SL_WL_EXACT,
     .memory = crash_memory,
     .setup = crash_setup,
     .items = crash_items,

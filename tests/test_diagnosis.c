@@ -1,0 +1,304 @@
+/* test_diagnosis.c — each cause from the evidence that should produce it, and only from that.
+ *
+ * Samples are built by hand the way the engine reports them (per-worker busy times, barrier
+ * waits, phases, CPU time), so each test states the figure its cause must rest on, and checks
+ * that the sentence quotes it.
+ */
+#include <criterion/criterion.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "calibrate.h"
+#include "sl.h"
+
+#define MAXS 64
+
+struct set {
+    struct sl_sample s[MAXS];
+    size_t n;
+};
+
+/* One verified, balanced, fully busy run; busy split evenly over the workers. */
+static struct sl_sample *add(struct set *set, const char *backend, unsigned cores, double wall)
+{
+    cr_assert_lt(set->n, MAXS);
+    struct sl_sample *s = &set->s[set->n++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->backend, sizeof s->backend, "%s", backend);
+    s->cores = cores;
+    s->variant = strcmp(backend, "serial") == 0 ? SL_SCALAR : SL_VECTOR;
+    s->seq = (unsigned)set->n;
+    s->size = 1e6;
+    s->wall_s = wall;
+    s->cpu_s = wall * cores;
+    s->compute_s = wall;
+    s->nbusy = cores;
+    for (unsigned i = 0; i < cores; i++)
+        s->busy_s[i] = wall;
+    s->busy_max_s = s->busy_mean_s = wall;
+    s->verified = 1;
+    s->work = 1000;
+    return s;
+}
+
+/* Three identical repeats of a run (a quiet machine). */
+static struct sl_sample *add3(struct set *set, const char *backend, unsigned cores, double wall)
+{
+    add(set, backend, cores, wall);
+    add(set, backend, cores, wall);
+    return add(set, backend, cores, wall);
+}
+
+static void set_busy(struct sl_sample *s, const double *busy)
+{
+    double sum = 0, max = 0;
+    for (unsigned i = 0; i < s->cores; i++) {
+        s->busy_s[i] = busy[i];
+        sum += busy[i];
+        max = fmax(max, busy[i]);
+    }
+    s->busy_max_s = max;
+    s->busy_mean_s = sum / s->cores;
+}
+
+static const struct sl_diagnosis *diag(const struct sl_analysis *a, const char *backend)
+{
+    for (size_t i = 0; i < a->nbackends; i++)
+        if (strcmp(a->backends[i].backend, backend) == 0)
+            return &a->backends[i].diagnosis;
+    cr_assert_fail("no backend %s", backend);
+    return NULL;
+}
+
+static void assert_cause(const struct sl_diagnosis *d, const char *cause, const char *figure,
+                         double value, unsigned cores, const char *quoted)
+{
+    cr_assert_str_eq(d->cause, cause, "cause %s, want %s: %s", d->cause, cause, d->sentence);
+    if (figure) {
+        cr_assert_str_eq(d->figure, figure, "figure of %s", cause);
+        cr_assert(fabs(d->value - value) <= 1e-9 * fmax(1, fabs(value)),
+                  "%s = %.17g, want %.17g", figure, d->value, value);
+        cr_assert_eq(d->cores, cores, "cores of the figure");
+    }
+    if (quoted)
+        cr_assert(strstr(d->sentence, quoted), "the sentence quotes \"%s\": %s", quoted,
+                  d->sentence);
+}
+
+/* euler with one trajectory: at 2 cores one worker does everything, nothing is gained. */
+Test(diagnosis, one_chain_is_a_dependency)
+{
+    struct set set = {.n = 0};
+    add3(&set, "serial", 1, 1.0);
+    add3(&set, "threads", 1, 1.0);
+    for (int r = 0; r < 3; r++) {
+        struct sl_sample *s = add(&set, "threads", 2, 1.02);
+        set_busy(s, (const double[]){1.0, 0.0});
+        s->cpu_s = 1.02;
+    }
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    assert_cause(diag(a, "threads"), "dependency", "speedup", 1.0 / 1.02, 2,
+                 "speedup 0.98x at 2 cores");
+    cr_assert(strstr(diag(a, "threads")->sentence, "one worker did all the work"));
+    assert_cause(diag(a, "serial"), "baseline", NULL, 0, 0, NULL);
+    sl_analysis_free(a);
+}
+
+/* sleep: CPU use 0.5% at every worker count, and more workers than CPUs still help. */
+Test(diagnosis, waiting_workers_are_latency_bound)
+{
+    struct set set = {.n = 0};
+    const unsigned cores[] = {1, 2, 4, 8};
+    for (int i = 0; i < 4; i++)
+        for (int r = 0; r < 3; r++) {
+            struct sl_sample *s = add(&set, "threads", cores[i], 0.16 / cores[i]);
+            s->cpu_s = 0.005 * s->wall_s * cores[i];
+        }
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    assert_cause(diag(a, "threads"), "latency", "cpu_util", 0.005, 8, "CPU use is 0.5%");
+    cr_assert(strstr(diag(a, "threads")->sentence, "speedup 8.00x at 8 workers"));
+    if (a->host_cpus < 8)
+        cr_assert(strstr(diag(a, "threads")->sentence, "oversubscribed"));
+    sl_analysis_free(a);
+}
+
+/* A compute kernel starved by another tenant: low CPU use at 2 workers, but its 1-core run
+ * was busy. That is not latency: the work does not wait, the machine was taken. */
+Test(diagnosis, a_starved_kernel_is_not_latency_bound)
+{
+    struct set set = {.n = 0};
+    add3(&set, "threads", 1, 1.0);
+    for (int r = 0; r < 3; r++)
+        add(&set, "threads", 2, 2.0)->cpu_s = 0.3;
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    cr_assert_str_neq(diag(a, "threads")->cause, "latency", "%s", diag(a, "threads")->sentence);
+    sl_analysis_free(a);
+}
+
+/* processes on small work: spawning and reaping the workers is most of the wall time. */
+Test(diagnosis, small_work_on_processes_is_startup)
+{
+    struct set set = {.n = 0};
+    for (int r = 0; r < 3; r++) {
+        struct sl_sample *s = add(&set, "processes", 1, 0.0004);
+        s->spawn_s = 0.0002;
+        s->combine_s = 0.0001;
+        s->compute_s = 0.0001;
+        s = add(&set, "processes", 2, 0.0006);
+        s->spawn_s = 0.0003;
+        s->combine_s = 0.00015;
+        s->compute_s = 0.00015;
+    }
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    assert_cause(diag(a, "processes"), "startup", "startup_share", 0.75, 2, "takes 75% of the wall");
+    sl_analysis_free(a);
+}
+
+/* paths: the workers wait at the barriers between diagonals, measured apart from kernel time. */
+Test(diagnosis, barrier_waits_are_synchronisation)
+{
+    struct set set = {.n = 0};
+    add3(&set, "threads", 1, 0.010);
+    for (int r = 0; r < 3; r++) {
+        struct sl_sample *s = add(&set, "threads", 2, 0.022);
+        s->wait_s = 0.021;
+        set_busy(s, (const double[]){0.001, 0.001});
+    }
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    const struct sl_apoint *p = sl_analysis_point(a, "threads", 2, 1e6);
+    cr_assert_float_eq(p->barrier_s, 0.021, 1e-12, "barrier_s is the median wait");
+    assert_cause(diag(a, "threads"), "synchronisation", "barrier_share", 0.021 / 0.022, 2,
+                 "for 95% of the wall time (21 ms of 22 ms)");
+    sl_analysis_free(a);
+}
+
+/* sumsq: 2 cores read 28.8 GB/s against a calibrated 32: the memory is the limit. */
+static struct sl_analysis *sumsq(double gbs2, const struct sl_calib *cal)
+{
+    struct set set = {.n = 0};
+    for (int r = 0; r < 3; r++) {
+        struct sl_sample *s = add(&set, "simd", 1, 0.05);
+        s->bytes = 8e8;   /* 16 GB/s on 1 core */
+        s->flops = 2e8;   /* 0.25 flop per byte */
+        s = add(&set, "threads", 2, 0.8 / gbs2);
+        s->bytes = 8e8;
+        s->flops = 2e8;
+    }
+    return sl_analysis_new(set.s, set.n, 0, cal);
+}
+
+Test(diagnosis, streaming_at_the_calibrated_limit_is_bandwidth)
+{
+    const struct sl_calib cal = {.threads = 2, .read_gbs_1 = 20, .read_gbs_all = 32};
+    struct sl_analysis *a = sumsq(28.8, &cal);
+    assert_cause(diag(a, "threads"), "bandwidth", "bw_fraction", 28.8 / 32, 2,
+                 "is 90% of this host's calibrated read bandwidth at 2 threads");
+    cr_assert_null(strstr(diag(a, "threads")->sentence, "suspect"));
+    assert_cause(diag(a, "simd"), "baseline", NULL, 0, 0, NULL);
+    sl_analysis_free(a);
+}
+
+/* Above the calibrated bandwidth is impossible: never stated as a fraction of it. */
+Test(diagnosis, above_the_calibrated_bandwidth_calls_the_calibration_suspect)
+{
+    const struct sl_calib cal = {.threads = 2, .read_gbs_1 = 20, .read_gbs_all = 20};
+    struct sl_analysis *a = sumsq(30.6, &cal);
+    assert_cause(diag(a, "threads"), "bandwidth", "bw_fraction", 30.6 / 20, 2, "suspect");
+    sl_analysis_free(a);
+
+    /* The calibration: 2 threads measured slower than 1. */
+    const struct sl_calib bad = {.threads = 2, .read_gbs_1 = 20, .read_gbs_all = 13};
+    a = sumsq(19, &bad);
+    cr_assert(a->calib_suspect, "a calibration reading slower on more threads is suspect");
+    assert_cause(diag(a, "threads"), "bandwidth", "bw_fraction", 19.0 / 13, 2,
+                 "the calibration is suspect");
+    json_t *o = sl_analysis_to_json(a);
+    const json_t *c = json_object_get(o, "calibration");
+    cr_assert_str_eq(json_string_value(json_object_get(c, "status")), "suspect");
+    cr_assert(json_is_string(json_object_get(c, "note")));
+    json_decref(o);
+    sl_analysis_free(a);
+}
+
+Test(diagnosis, streaming_without_calibration_looks_memory_bound)
+{
+    struct sl_analysis *a = sumsq(17, NULL);
+    assert_cause(diag(a, "threads"), "bandwidth", "gbs", 17, 2, "calibrate");
+    cr_assert(strstr(diag(a, "threads")->sentence, "0.25 flop per byte"));
+    sl_analysis_free(a);
+}
+
+/* euler with 3 trajectories on 2 workers: worker 0 gets two, worker 1 one and then idles. */
+Test(diagnosis, an_uneven_split_is_imbalance_naming_the_idle_worker)
+{
+    struct set set = {.n = 0};
+    add3(&set, "openmp", 1, 0.3);
+    for (int r = 0; r < 3; r++)
+        set_busy(add(&set, "openmp", 2, 0.2), (const double[]){0.2, 0.1});
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    assert_cause(diag(a, "openmp"), "imbalance", "imbalance", 0.2 / 0.15, 2,
+                 "worker 1 was busy only 50% as long");
+    sl_analysis_free(a);
+}
+
+Test(diagnosis, good_scaling_says_so)
+{
+    struct set set = {.n = 0};
+    add3(&set, "simd", 1, 1.0);
+    add3(&set, "openmp", 1, 1.0);
+    add3(&set, "openmp", 2, 0.52);
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    assert_cause(diag(a, "openmp"), "scales_well", "efficiency", 1.0 / 0.52 / 2, 2,
+                 "speedup 1.92x on 2 cores against simd, 1 core");
+    sl_analysis_free(a);
+}
+
+Test(diagnosis, noisy_points_carry_no_claim)
+{
+    struct set set = {.n = 0};
+    add3(&set, "threads", 1, 1.0);
+    add(&set, "threads", 2, 0.5);
+    add(&set, "threads", 2, 0.75);
+    add(&set, "threads", 2, 1.4);
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    const struct sl_apoint *p = sl_analysis_point(a, "threads", 2, 1e6);
+    cr_assert(p->noisy, "CV %.2f is noisy", p->wall.cv);
+    assert_cause(diag(a, "threads"), "noisy", "cv", p->wall.cv, 2, p->noise);
+    sl_analysis_free(a);
+}
+
+Test(diagnosis, one_core_count_is_insufficient)
+{
+    struct set set = {.n = 0};
+    add3(&set, "threads", 2, 0.5);
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    assert_cause(diag(a, "threads"), "insufficient", NULL, 0, 0, "add 1 to the core counts");
+    json_t *o = sl_analysis_to_json(a);
+    const json_t *d = json_object_get(json_array_get(json_object_get(o, "backends"), 0),
+                                      "diagnosis");
+    cr_assert_str_eq(json_string_value(json_object_get(d, "cause")), "insufficient");
+    cr_assert(json_is_null(json_object_get(d, "figure")), "no figure, null");
+    json_decref(o);
+    sl_analysis_free(a);
+}
+
+Test(diagnosis, simd_names_the_vectorisation_gain)
+{
+    struct set set = {.n = 0};
+    add3(&set, "serial", 1, 4.0);
+    add3(&set, "simd", 1, 1.0);
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    assert_cause(diag(a, "simd"), "baseline", "vectorisation_gain", 4.0, 1,
+                 "4.00x over serial is the vectorisation gain, not parallelism");
+    json_t *o = sl_analysis_to_json(a);
+    const json_t *f = json_object_get(
+        json_object_get(json_array_get(json_object_get(o, "backends"), 1), "diagnosis"), "figure");
+    cr_assert_str_eq(json_string_value(json_object_get(f, "name")), "vectorisation_gain");
+    cr_assert_float_eq(json_number_value(json_object_get(f, "value")), 4.0, 1e-12);
+    cr_assert_eq(json_integer_value(json_object_get(f, "cores")), 1);
+    json_decref(o);
+    sl_analysis_free(a);
+}
