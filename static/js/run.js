@@ -12,6 +12,7 @@ import { el, fill, fillFacts, showNotice, clearNotice } from './dom.js';
 import {
   fmtBytes, fmtDate, fmtElapsed, fmtHost, fmtNumber, fmtParam, fmtParams, fmtPercent, fmtSeconds, fmtSpeedup,
 } from './format.js';
+import { mpiCause, renderMpi } from './mpi.js';
 import { describeRun } from './words.js';
 
 // How the run-error line starts for each unhappy ending.
@@ -81,6 +82,7 @@ function clearView(id) {
   $('export-csv').href = api.exportUrl(id, 'csv');
   $('export-json').href = api.exportUrl(id, 'json');
   $('run-cancel').hidden = true;
+  $('mpi-section').hidden = true;
 }
 
 /* ---------- live ---------- */
@@ -212,9 +214,11 @@ function render(run) {
   const a = run.analysis;
   const points = a ? ch.placePoints(a.points, run.job, a.scaling) : [];
   const fits = a ? a.backends : [];
-  fill($('analysis-words'), describeRun(run).map((s) => el('li', {}, s)));
+  const comm = mpiCause(run); // communication, when it is what limits mpi
+  fill($('analysis-words'), [...describeRun(run), ...(comm ? [comm] : [])].map((s) => el('li', {}, s)));
   renderCharts(run, points, fits);
   renderNumbers(run, points);
+  renderMpi(run, $('mpi-section'));
   renderHost(run.host);
 }
 
@@ -225,6 +229,7 @@ function renderJob(run) {
     ['Parameters', fmtParams(j.params)],
     ['Backends', j.backends.join(', ')],
     ['Cores', `${j.cores.join(', ')}${j.oversubscribe ? ' (oversubscribe allowed)' : ''}`],
+    ['MPI ranks', j.backends.includes('mpi') ? `${j.threads_per_rank > 1 ? `ranks × ${j.threads_per_rank} OpenMP threads (cores = total)` : 'one per core'}${j.hostfile ? `, hostfile ${j.hostfile}` : ''}` : null],
     ['Repeats', `${j.repeats} timed + ${j.warmup} warm-up per point`],
     ['Scaling, kernel', `${j.scaling}, ${j.variant}`],
     ['Affinity, schedule', `${j.affinity}, ${j.schedule}${j.chunk ? `, chunk ${j.chunk}` : ''}`],

@@ -1,0 +1,74 @@
+// mpi.test.mjs — the mpi backend in the dashboard: offered like any backend, and a run view
+// that shows the launch time, the communication share and the host of every rank, naming
+// communication as the cause for a wavefront (paths) on ranks.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, openPage, assertClean, gotoView, waitView, waitFor, screenshot } from './browser.mjs';
+
+describe('mpi in the dashboard', { timeout: 120000 }, () => {
+    let stack, mpi;
+    before(async () => {
+        stack = await startStack('mpi', { maxCores: 2 });
+        const b = (await stack.server.api('GET', '/api/backends')).json;
+        mpi = (Array.isArray(b) ? b : b.backends).find((x) => x.name === 'mpi');
+    });
+    after(async () => { if (stack) await stack.close(); });
+
+    test('the launch form offers mpi with its availability', async () => {
+        const { page, problems, context } = await openPage(stack.browser);
+        try {
+            await gotoView(page, stack.url('#/'), 'launch');
+            const box = page.locator('input[name="backend"][value="mpi"]');
+            await box.waitFor({ state: 'attached' });
+            assert.equal(await box.isDisabled(), !mpi.available, 'disabled exactly when unavailable');
+            assertClean(problems);
+        } finally { await context.close(); }
+    });
+
+    test('the run view shows launch, communication share and per-rank hosts', async (t) => {
+        if (!mpi.available) return t.skip(`mpi unavailable: ${mpi.reason}`);
+        const id = await stack.server.postRun({ workload: 'paths', params: { m: 400, n: 300 }, backends: ['serial', 'mpi'], cores: [1, 2], repeats: 2, warmup: 0 });
+        const run = await stack.server.waitForStatus(id, 'done', 60000);
+        const { page, problems, context } = await openPage(stack.browser);
+        try {
+            await page.goto(stack.url(`#/runs/${id}`));
+            await waitView(page, 'run');
+            const section = page.locator('#mpi-section');
+            await section.waitFor({ state: 'visible' });
+            const rows = await waitFor(page, 'two rows in the MPI table', () => {
+                const r = [...document.querySelectorAll('#mpi-table tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent));
+                return r.length === 2 ? r : false;
+            });
+            const host = run.measurements.find((m) => m.backend === 'mpi').hosts[0];
+            assert.equal(rows[1][0], '2');
+            assert.match(rows[1][1], /^2 ranks$/);
+            assert.match(rows[1][2], new RegExp(`^${host} ×2$`), 'both ranks on this host');
+            assert.match(rows[1][3], /s$/, 'launch time shown');
+            assert.match(rows[1][6], /%$/, 'communication share shown');
+            const words = await page.locator('#mpi-section .mpi-words').innerText();
+            assert.match(words, /inside MPI calls/);
+            // paths on 2 ranks: a message per diagonal, little work between them
+            const share = Number(rows[1][6].replace('%', ''));
+            if (share >= 50) {
+                assert.match(words, /^Communication limits mpi/);
+                assert.match(await page.locator('#analysis-words').innerText(), /Communication limits mpi/);
+            }
+            assert.match(await page.locator('#mpi-section .mpi-hosts').innerText(), /slot/);
+            await screenshot(page, 'run-mpi', { docsName: 'run-mpi.png' });
+            assertClean(problems);
+        } finally { await context.close(); }
+    });
+
+    test('runs without mpi have no MPI section', async () => {
+        const id = await stack.server.postRun({ workload: 'pi', params: { samples: 1e5 }, backends: ['serial'], cores: [1], repeats: 1, warmup: 0 });
+        await stack.server.waitForStatus(id, 'done', 30000);
+        const { page, problems, context } = await openPage(stack.browser);
+        try {
+            await page.goto(stack.url(`#/runs/${id}`));
+            await waitView(page, 'run');
+            await waitFor(page, 'the numbers table', () => document.querySelectorAll('#numbers tbody tr').length > 0);
+            assert.equal(await page.locator('#mpi-section').isVisible(), false);
+            assertClean(problems);
+        } finally { await context.close(); }
+    });
+});
