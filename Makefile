@@ -9,7 +9,7 @@ CC      ?= gcc
 MARCH   ?= native
 BUILD   ?= build
 SAN     ?=
-PKGS    := jansson
+PKGS    := jansson hwloc
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-BUILD_PKGS=(build-essential pkg-config libjansson-dev libmicrohttpd-dev libsqlite3-dev openmpi-bin libopenmpi-dev)
+BUILD_PKGS=(build-essential pkg-config libjansson-dev libmicrohttpd-dev libsqlite3-dev openmpi-bin libopenmpi-dev libhwloc-dev)
 TEST_PKGS=(libcriterion-dev nodejs chromium openssh-server openssh-client iproute2)
 BENCH_PKGS=(wrk curl)
 # make runs npm ci for the dashboard's libraries (static/vendor/). Debian's npm conflicts with
