@@ -683,8 +683,8 @@ lost:
 
 const struct sl_backend sl_be_mpi = {
     .name = "mpi",
-    .route = "mpi4py (mpirun, ranks across hosts)",
-    .how = "ranks under mpirun started once per core count, static split, MPI_Gather of "
+    .route = "stands for mpi4py under mpirun; here C ranks of OpenMPI, on one host or several",
+    .how = "C: ranks under mpirun started once per core count, static split, MPI_Gather of "
            "partials, boundary exchange per phase",
     .caps = SL_CAP_PARALLEL | SL_CAP_AFFINITY | SL_CAP_VARIANT,
     .variant = SL_VECTOR,

@@ -1,6 +1,7 @@
 // mpi.test.mjs — the mpi backend in the dashboard: offered like any backend, and a run view
 // that shows the launch time, the communication share and the host of every rank, naming
-// communication as the cause for a wavefront (paths) on ranks.
+// communication as the cause for a wavefront (paths) on ranks; and the System view's
+// topology picture (hwloc), where ranks and workers are placed.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, openPage, assertClean, gotoView, waitView, waitFor, screenshot } from './browser.mjs';
@@ -55,6 +56,29 @@ describe('mpi in the dashboard', { timeout: 120000 }, () => {
             }
             assert.match(await page.locator('#mpi-section .mpi-hosts').innerText(), /slot/);
             await screenshot(page, 'run-mpi', { docsName: 'run-mpi.png' });
+            assertClean(problems);
+        } finally { await context.close(); }
+    });
+
+    test('the System view draws the topology: a box per CPU inside its core', async () => {
+        const host = (await stack.server.api('GET', '/api/system')).json.host;
+        const { page, problems, context } = await openPage(stack.browser);
+        try {
+            await gotoView(page, stack.url('#/system'), 'system');
+            await page.locator('#system-topology .topo-pu').first().waitFor({ state: 'visible' });
+            const pict = await page.evaluate(() => ({
+                pus: document.querySelectorAll('#system-topology .topo-pu').length,
+                pusInCores: document.querySelectorAll('#system-topology .topo-core .topo-pu').length,
+                cores: document.querySelectorAll('#system-topology .topo-core').length,
+                packages: document.querySelectorAll('#system-topology .topo-package').length,
+                caches: [...document.querySelectorAll('#system-topology .topo-cache > .topo-label')].map((x) => x.textContent),
+            }));
+            assert.equal(pict.pus, host.threads, 'a box per hardware thread');
+            assert.equal(pict.pusInCores, host.threads, 'each inside its core');
+            assert.equal(pict.cores, host.cores);
+            assert.equal(pict.packages, host.sockets);
+            assert.ok(pict.caches.some((c) => /^L3/.test(c)) || pict.caches.some((c) => /^L2/.test(c)), `caches drawn: ${pict.caches}`);
+            await screenshot(page, 'system-topology');
             assertClean(problems);
         } finally { await context.close(); }
     });
