@@ -74,6 +74,16 @@ static struct sl_analysis *run_job(const char *text, const struct sl_calib *cali
     return sl_analysis_new(c->s, c->n, job.weak, calib);
 }
 
+/* Free a section's analysis and the runs it collected. */
+static void done_with(struct sl_analysis *a, struct collected *c)
+{
+    sl_analysis_free(a);
+    free(c->s);
+    free(c->comm_s);
+    c->s = NULL;
+    c->comm_s = NULL;
+}
+
 static const struct sl_apoint *point(const struct sl_analysis *a, const char *be, unsigned cores)
 {
     for (size_t i = 0; i < a->npoints; i++)
@@ -101,18 +111,28 @@ static void report(const char *what, double figure, const char *unit, double tar
            target, ok ? "ok" : "MISS", note ? note : "");
 }
 
-/* Median overhead (s) of a backend's runs at `cores`. */
-static double median_overhead(const struct collected *c, const char *be, unsigned cores)
+/* Median of one figure (get) over a backend's runs at `cores`. */
+static double median_of(const struct collected *c, const char *be, unsigned cores,
+                        double (*get)(const struct collected *, size_t))
 {
-    double *x = malloc(c->n * sizeof *x);
+    double *x = malloc((c->n ? c->n : 1) * sizeof *x);
     size_t k = 0;
     struct sl_summary s;
     for (size_t i = 0; i < c->n; i++)
         if (c->s[i].cores == cores && strcmp(c->s[i].backend, be) == 0)
-            x[k++] = c->s[i].overhead_s;
+            x[k++] = get(c, i);
     double m = sl_stats_summarize(x, k, &s, NULL) == 0 ? s.median : NAN;
     free(x);
     return m;
+}
+
+static double overhead_of(const struct collected *c, size_t i) { return c->s[i].overhead_s; }
+static double comm_of(const struct collected *c, size_t i) { return c->comm_s[i]; }
+
+/* Median overhead (s) of a backend's runs at `cores`. */
+static double median_overhead(const struct collected *c, const char *be, unsigned cores)
+{
+    return median_of(c, be, cores, overhead_of);
 }
 
 /* Parallel efficiency T(1) / (p T(p)) from the runs of the same round paired up (each round
@@ -155,15 +175,7 @@ static void report_efficiency(const char *workload, const struct collected *c,
 /* Median over the runs of a backend at `cores` of time inside MPI calls, in s. */
 static double median_comm(const struct collected *c, const char *be, unsigned cores)
 {
-    double *x = malloc(c->n * sizeof *x);
-    size_t k = 0;
-    struct sl_summary s;
-    for (size_t i = 0; i < c->n; i++)
-        if (c->s[i].cores == cores && strcmp(c->s[i].backend, be) == 0)
-            x[k++] = c->comm_s[i];
-    double m = sl_stats_summarize(x, k, &s, NULL) == 0 ? s.median : NAN;
-    free(x);
-    return m;
+    return median_of(c, be, cores, comm_of);
 }
 
 /* Median wall time (s) of a backend's runs in c, appended from several sweeps. */
@@ -204,9 +216,7 @@ static void bench_mpi(const struct sl_calib *calib, struct collected *c, int qui
                  p > 1 ? "s" : "");
         report(what, c->launch_s[p] * 1e3, "ms", NAN, 1, "(reported; once per core count)");
     }
-    sl_analysis_free(a);
-    free(c->s);
-    free(c->comm_s);
+    done_with(a, c);
 
     snprintf(job, sizeof job,
              "{\"workload\":\"pi\",\"params\":{\"samples\":1000},\"backends\":[\"threads\","
@@ -219,9 +229,7 @@ static void bench_mpi(const struct sl_calib *calib, struct collected *c, int qui
                  median_comm(c, "mpi", p) * 1e3, p, median_overhead(c, "threads", p) * 1e3);
         report(what, median_overhead(c, "mpi", p) * 1e3, "ms", 0.2, 1, note);
     }
-    sl_analysis_free(a);
-    free(c->s);
-    free(c->comm_s);
+    done_with(a, c);
 
     snprintf(job, sizeof job,
              "{\"workload\":\"paths\",\"params\":{\"m\":2000,\"n\":2000},\"backends\":"
@@ -236,9 +244,7 @@ static void bench_mpi(const struct sl_calib *calib, struct collected *c, int qui
     snprintf(note, sizeof note, "(reported; wall %.1f ms)", pt->wall.median * 1e3);
     report("paths mpi x2, communication share of wall", median_comm(c, "mpi", 2) /
            pt->wall.median, "", NAN, 1, note);
-    sl_analysis_free(a);
-    free(c->s);
-    free(c->comm_s);
+    done_with(a, c);
 }
 
 static void append(struct collected *into, const struct collected *from, const char *be)
@@ -346,9 +352,7 @@ int main(int argc, char **argv)
     const char *par[] = {"threads", "openmp", "pool", "processes"};
     for (int i = 0; i < 4 && cores > 1; i++)
         report_efficiency("pi", c, a, par[i], cores, i < 3 ? 0.95 : NAN);
-    sl_analysis_free(a);
-    free(c->s);
-    free(c->comm_s);
+    done_with(a, c);
 
     /* 1b. interference: OpenMP's idle team must not slow the next backend's runs. */
     if (cores > 1) {
@@ -376,9 +380,7 @@ int main(int argc, char **argv)
     p = point(a, "simd", 1);
     snprintf(note, sizeof note, "(%.0f%% of calibrated peak FMA)", 100 * p->flops_fraction);
     report("matmul simd 1 core, GFLOP/s", p->gflops, "GFLOP/s", NAN, 0, note);
-    sl_analysis_free(a);
-    free(c->s);
-    free(c->comm_s);
+    done_with(a, c);
 
     /* 3. sumsq: memory-bound, against the calibrated read bandwidth. */
     snprintf(job, sizeof job,
@@ -402,9 +404,7 @@ int main(int argc, char **argv)
     p = point(a, "simd", 1);
     snprintf(note, sizeof note, "(%.1f GB/s of %.1f on 1 core)", p->gbs, read_1);
     report("sumsq simd 1 core, fraction of 1-core read", p->gbs / read_1, "", NAN, 0, note);
-    sl_analysis_free(a);
-    free(c->s);
-    free(c->comm_s);
+    done_with(a, c);
 
     /* 4. euler: one trajectory, a dependency chain. */
     snprintf(job, sizeof job,
@@ -419,9 +419,7 @@ int main(int argc, char **argv)
     p = point(a, "openmp", cores);
     snprintf(note, sizeof note, "(a chain: ~1 expected, no backend can split it)");
     report("euler 1 trajectory openmp, parallel speedup", p->speedup, "x", 1.1, 1, note);
-    sl_analysis_free(a);
-    free(c->s);
-    free(c->comm_s);
+    done_with(a, c);
 
     /* 5. the engine's own overhead per measurement, on a tiny kernel. */
     snprintf(job, sizeof job,
@@ -448,9 +446,7 @@ int main(int argc, char **argv)
     report("sweep bookkeeping per run (outside run())",
            (elapsed - wall_sum) / (double)c->n * 1e3, "ms", 1.0, 1,
            "(rusage, prepare, verify, callbacks)");
-    sl_analysis_free(a);
-    free(c->s);
-    free(c->comm_s);
+    done_with(a, c);
 
 mpi:
     bench_mpi(&calib, c, quick);

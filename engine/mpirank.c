@@ -46,36 +46,6 @@ struct thread_rec {
     struct sl_partial part;
 };
 
-static int send_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-static int recv_all(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    while (len) {
-        ssize_t r = recv(fd, p, len, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        len -= (size_t)r;
-    }
-    return 0;
-}
-
 /* The workload by name, test-only ones included: the engine has already checked the job. */
 static const struct sl_workload *find_workload(const char *name)
 {
@@ -344,18 +314,18 @@ int main(int argc, char **argv)
     memcpy(h.token, token, SL_MPI_TOKEN_LEN);
     gethostname(h.host, sizeof h.host - 1);
     k.fd = connect_engine(addr);
-    if (k.fd < 0 || !k.reqs || !busy || send_all(k.fd, &h, sizeof h) != 0) {
+    if (k.fd < 0 || !k.reqs || !busy || sl_write_all(k.fd, &h, sizeof h) != 0) {
         fprintf(stderr, "scalelab-mpi-rank %d: cannot reach the engine at %s: %s\n", k.me, addr,
                 strerror(errno));
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     struct sl_mpi_cmd cmd;
-    while (recv_all(k.fd, &cmd, sizeof cmd) == 0 && cmd.op != SL_MPI_QUIT) {
+    while (sl_read_all(k.fd, &cmd, sizeof cmd) == 0 && cmd.op != SL_MPI_QUIT) {
         struct sl_mpi_reply rep;
         memset(&rep, 0, sizeof rep);
         if (cmd.op == SL_MPI_SETUP) {
             do_setup(&k, &cmd, &rep);
-            if (send_all(k.fd, &rep, sizeof rep) != 0)
+            if (sl_write_all(k.fd, &rep, sizeof rep) != 0)
                 break;
         } else if (cmd.op == SL_MPI_RUN) {
             do_run(&k, &cmd, &rep, busy, wait);
@@ -366,9 +336,9 @@ int main(int argc, char **argv)
                 unsigned last = (cmd.phases ? cmd.phases : 1) - 1;
                 state = k.wl->region(k.state, last, 0, k.wl->items(k.state, last), &bytes);
             }
-            if (send_all(k.fd, &rep, sizeof rep) != 0 ||
-                send_all(k.fd, busy, 2 * k.threads * sizeof *busy) != 0 ||
-                (extra && send_all(k.fd, state, extra) != 0))
+            if (sl_write_all(k.fd, &rep, sizeof rep) != 0 ||
+                sl_write_all(k.fd, busy, 2 * k.threads * sizeof *busy) != 0 ||
+                (extra && sl_write_all(k.fd, state, extra) != 0))
                 break;
         }
     }

@@ -212,36 +212,6 @@ static void pick_route(const char *name, unsigned slots, void *arg)
 
 /* --- connections --- */
 
-static int send_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-static int recv_all(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    while (len) {
-        ssize_t r = recv(fd, p, len, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        len -= (size_t)r;
-    }
-    return 0;
-}
-
 static void world_free(struct world *w)
 {
     free(w->fds);
@@ -272,7 +242,7 @@ static void world_stop(struct world *w, int polite)
     for (unsigned r = 0; w->fds && r < w->ranks; r++)
         if (w->fds[r] >= 0) {
             if (polite)
-                send_all(w->fds[r], &quit, sizeof quit);
+                sl_write_all(w->fds[r], &quit, sizeof quit);
             close(w->fds[r]);
         }
     if (w->mpirun > 0 && !reap_within(w->mpirun, polite ? QUIT_WAIT_MS : 0)) {
@@ -390,7 +360,7 @@ static int accept_rank(struct world *w, int lfd, const char *token)
         return errno == EINTR || errno == EAGAIN ? 0 : -1;
     struct timeval tv = {.tv_sec = 10};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (recv_all(fd, &h, sizeof h) != 0 || memcmp(h.token, token, SL_MPI_TOKEN_LEN) != 0 ||
+    if (sl_read_all(fd, &h, sizeof h) != 0 || memcmp(h.token, token, SL_MPI_TOKEN_LEN) != 0 ||
         h.ranks != w->ranks || h.rank >= w->ranks || w->fds[h.rank] >= 0) {
         close(fd); /* not one of ours, or confused: ignore it */
         return 0;
@@ -474,7 +444,7 @@ static int world_launch(struct world *w)
 static int broadcast(struct world *w, const struct sl_mpi_cmd *cmd)
 {
     for (unsigned r = 0; r < w->ranks; r++)
-        if (send_all(w->fds[r], cmd, sizeof *cmd) != 0) {
+        if (sl_write_all(w->fds[r], cmd, sizeof *cmd) != 0) {
             sl_backend_set_error("rank %u on %s is gone (connection lost)", r, w->host[r]);
             return -SL_ECHILD;
         }
@@ -486,11 +456,11 @@ static int read_reply(struct world *w, unsigned r, int with_busy)
 {
     struct sl_mpi_reply *rep = &w->replies[r];
     size_t all = (size_t)w->ranks * w->threads;
-    if (recv_all(w->fds[r], rep, sizeof *rep) != 0 ||
+    if (sl_read_all(w->fds[r], rep, sizeof *rep) != 0 ||
         (with_busy && rep->threads != w->threads) ||
-        (with_busy && recv_all(w->fds[r], w->busy + (size_t)r * w->threads,
+        (with_busy && sl_read_all(w->fds[r], w->busy + (size_t)r * w->threads,
                                w->threads * sizeof *w->busy) != 0) ||
-        (with_busy && recv_all(w->fds[r], w->busy + all + (size_t)r * w->threads,
+        (with_busy && sl_read_all(w->fds[r], w->busy + all + (size_t)r * w->threads,
                                w->threads * sizeof *w->busy) != 0)) {
         sl_backend_set_error("rank %u on %s ended without answering; mpirun's messages are "
                              "on stderr", r, w->host[r]);
@@ -655,7 +625,7 @@ static int mpi_run(const struct sl_exec *x, struct sl_timing *t)
             rc = -SL_ECHILD;
             goto lost;
         }
-        if (recv_all(w->fds[0], dst, bytes) != 0) {
+        if (sl_read_all(w->fds[0], dst, bytes) != 0) {
             sl_backend_set_error("rank 0 on %s ended while sending its results", w->host[0]);
             rc = -SL_ECHILD;
             goto lost;
