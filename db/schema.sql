@@ -75,4 +75,5 @@ PRAGMA user_version = 1;
 -- adds measurements.wait_ns (JSON array: each worker's barrier wait) and gives best_speedup
 -- the meaning of parallel speedup. The measurement columns are listed once, in store.c's
 -- fields[], from which its statements and the CSV export are built. Version 4 adds
--- measurements.launch_ns, comm_ns and hosts (the mpi backend's ranks).
+-- measurements.launch_ns, comm_ns and hosts (the mpi backend's ranks); version 5 adds
+-- measurements.cpus (JSON array: the CPU each worker finished on).

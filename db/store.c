@@ -69,6 +69,9 @@ static const struct migration {
         "ALTER TABLE measurements ADD COLUMN comm_ns INTEGER;"   /* mpi: time in MPI calls */
         "ALTER TABLE measurements ADD COLUMN hosts TEXT;"        /* mpi: JSON array, per rank */
         "PRAGMA user_version = 4;"},
+    /* Version 5: the CPU each worker (thread, process, rank's thread) finished on. */
+    {5, "ALTER TABLE measurements ADD COLUMN cpus TEXT;"
+        "PRAGMA user_version = 5;"},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -125,6 +128,7 @@ static const struct field {
     {"launch_ns", K_INT, OMIT_NULL}, /* schema version 4; only from backends with ranks (mpi) */
     {"comm_ns", K_INT, OMIT_NULL},
     {"hosts", K_ARRAY, OMIT_NULL},
+    {"cpus", K_ARRAY, OMIT_NULL}, /* schema version 5: where each worker ran */
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 

@@ -110,6 +110,7 @@ void sl_work_static(const struct sl_exec *x, unsigned id, void (*barrier)(void *
             sl_barrier_timed(barrier, arg, rec);
     }
     rec->end_ns = sl_now_ns();
+    rec->cpu = sched_getcpu();
 }
 
 void sl_barrier_timed(void (*wait)(void *), void *arg, struct sl_worker_rec *rec)
@@ -140,6 +141,8 @@ void sl_timing_collect(const struct sl_exec *x, uint64_t t0, const struct sl_wor
         t->busy_ns[i] = recs[i].busy_ns;
         if (t->wait_ns)
             t->wait_ns[i] = recs[i].wait_ns;
+        if (t->cpus)
+            t->cpus[i] = recs[i].cpu;
         sl_workload_combine(x->wl, &t->result, &recs[i].part);
     }
     if (x->wl->finish)

@@ -52,6 +52,8 @@ struct sl_timing {
     uint64_t compute_ns;      /* from then until the last worker finished its last item */
     uint64_t combine_ns;      /* from then until the result was complete (join, reduce, finish) */
     uint64_t *busy_ns;        /* per worker: time spent inside kernels (imbalance shows here) */
+    int *cpus;                /* per worker: the CPU it finished on, -1 if unknown (NULL when
+                               * the caller does not want them): where the work actually ran */
     uint64_t *wait_ns;        /* per worker: time spent waiting at barriers between phases
                                * (NULL when the caller does not want it; never part of busy) */
     struct sl_partial result; /* the combined result, finish() applied */
@@ -111,6 +113,7 @@ struct sl_worker_rec {
     uint64_t end_ns;          /* when it finished its last item */
     uint64_t busy_ns;         /* time inside kernels */
     uint64_t wait_ns;         /* time waiting at barriers between phases */
+    int cpu;                  /* the CPU it finished on (sched_getcpu), -1 if unknown */
     struct sl_partial part;   /* its partial result */
 };
 

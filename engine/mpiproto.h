@@ -42,8 +42,9 @@ struct sl_mpi_cmd {
 };
 
 /* Every rank to the engine, after SETUP (only rc and error count) and after each RUN.
- * Followed by `threads` uint64 busy times and `threads` uint64 waits between phases (RUN:
- * the omp barriers and the MPI exchange of the rank's boundary), then, from rank 0, `state_bytes` bytes of
+ * Followed by `threads` uint64 busy times, `threads` uint64 waits between phases (the omp
+ * barriers and the MPI exchange of the rank's boundary) and `threads` int64 CPUs each thread
+ * finished on (RUN), then, from rank 0, `state_bytes` bytes of
  * the last phase's results when the workload's finish() needs them. Times are durations
  * measured on the rank's own clock, so ranks on other hosts need no synchronised clocks. */
 struct sl_mpi_reply {

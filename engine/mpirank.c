@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,7 @@ struct rank {
 
 struct thread_rec {
     uint64_t start, end, busy, wait;
+    int cpu;
     struct sl_partial part;
 };
 
@@ -190,7 +192,7 @@ static uint64_t gather_state(struct rank *k, unsigned last, char *msg, size_t le
 }
 
 static void do_run(struct rank *k, const struct sl_mpi_cmd *cmd, struct sl_mpi_reply *rep,
-                   uint64_t *busy, uint64_t *wait)
+                   uint64_t *busy, uint64_t *wait, int64_t *cpu)
 {
     uint64_t t_cmd = sl_now_ns();
     unsigned T = k->threads, phases = cmd->phases ? cmd->phases : 1;
@@ -240,11 +242,13 @@ static void do_run(struct rank *k, const struct sl_mpi_cmd *cmd, struct sl_mpi_r
             }
         }
         rec->end = sl_now_ns();
+        rec->cpu = sched_getcpu();
     }
     uint64_t first_end = 0, last_start = 0;
     for (unsigned i = 0; i < T; i++) {
         busy[i] = recs[i].busy;
         wait[i] = recs[i].wait;
+        cpu[i] = recs[i].cpu;
         sl_workload_combine(k->wl, &mine, &recs[i].part);
         last_start = recs[i].start > last_start ? recs[i].start : last_start;
         first_end = recs[i].end > first_end ? recs[i].end : first_end;
@@ -319,7 +323,9 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &k.me);
     MPI_Comm_size(MPI_COMM_WORLD, &k.n);
     k.reqs = calloc(2 * (size_t)k.n, sizeof *k.reqs);
-    uint64_t *busy = calloc(2 * (size_t)k.threads, sizeof *busy), *wait = busy + k.threads;
+    /* busy, wait and cpu of each thread, sent as one block after the reply */
+    uint64_t *busy = calloc(3 * (size_t)k.threads, sizeof *busy), *wait = busy + k.threads;
+    int64_t *cpu = (int64_t *)(busy + 2 * k.threads);
     struct sl_mpi_hello h = {.rank = (uint32_t)k.me, .ranks = (uint32_t)k.n,
                              .threads = k.threads, .pid = getpid()};
     memcpy(h.token, token, SL_MPI_TOKEN_LEN);
@@ -339,7 +345,7 @@ int main(int argc, char **argv)
             if (sl_write_all(k.fd, &rep, sizeof rep) != 0)
                 break;
         } else if (cmd.op == SL_MPI_RUN) {
-            do_run(&k, &cmd, &rep, busy, wait);
+            do_run(&k, &cmd, &rep, busy, wait, cpu);
             size_t extra = rep.state_bytes;
             void *state = NULL;
             if (extra) {
@@ -348,7 +354,7 @@ int main(int argc, char **argv)
                 state = k.wl->region(k.state, last, 0, k.wl->items(k.state, last), &bytes);
             }
             if (sl_write_all(k.fd, &rep, sizeof rep) != 0 ||
-                sl_write_all(k.fd, busy, 2 * k.threads * sizeof *busy) != 0 ||
+                sl_write_all(k.fd, busy, 3 * k.threads * sizeof *busy) != 0 ||
                 (extra && sl_write_all(k.fd, state, extra) != 0))
                 break;
         }

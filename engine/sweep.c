@@ -28,6 +28,7 @@ struct sl_sweep {
     unsigned nsizes;
     uint64_t *busy;                  /* scratch: per-worker busy times of one run */
     uint64_t *wait;                  /* scratch: per-worker barrier waits of one run */
+    int *cpus;                       /* scratch: per-worker CPU it finished on */
 };
 
 struct sl_sweep *sl_sweep_new(const struct sl_job *job)
@@ -42,7 +43,8 @@ struct sl_sweep *sl_sweep_new(const struct sl_job *job)
         maxc = job->cores[i] > maxc ? job->cores[i] : maxc;
     s->busy = calloc(maxc, sizeof *s->busy);
     s->wait = calloc(maxc, sizeof *s->wait);
-    if (!s->points || !s->busy || !s->wait) {
+    s->cpus = calloc(maxc, sizeof *s->cpus);
+    if (!s->points || !s->busy || !s->wait || !s->cpus) {
         sl_sweep_free(s);
         return NULL;
     }
@@ -95,6 +97,7 @@ void sl_sweep_free(struct sl_sweep *s)
     free(s->points);
     free(s->busy);
     free(s->wait);
+    free(s->cpus);
     free(s);
 }
 
@@ -219,7 +222,9 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
                  pt->cores, sl_backend_last_error());
         return rc;
     }
-    struct sl_timing t = {.busy_ns = s->busy, .wait_ns = s->wait};
+    struct sl_timing t = {.busy_ns = s->busy, .wait_ns = s->wait, .cpus = s->cpus};
+    for (unsigned i = 0; i < pt->cores; i++)
+        s->cpus[i] = -1; /* unknown unless the backend says */
     struct usage u0, u1;
     memset(s->busy, 0, pt->cores * sizeof *s->busy);
     memset(s->wait, 0, pt->cores * sizeof *s->wait);
@@ -267,6 +272,7 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
     m->hosts = t.hosts;
     m->nhosts = t.nhosts;
     m->wait_ns = s->wait;
+    m->cpus = s->cpus;
     m->result = t.result;
     m->shape = z->shape;
     m->verified = job->wl->verify(z->state, &t.result, &m->value, m->message, sizeof m->message);
@@ -325,16 +331,18 @@ int sl_sweep_run(struct sl_sweep *s, sl_measure_fn on_measure, sl_progress_fn on
 
 json_t *sl_measurement_to_json(const struct sl_measurement *m)
 {
-    json_t *o = json_object(), *busy = json_array(), *wait = json_array();
-    if (!o || !busy || !wait) {
+    json_t *o = json_object(), *busy = json_array(), *wait = json_array(), *cpus = json_array();
+    if (!o || !busy || !wait || !cpus) {
         json_decref(o);
         json_decref(busy);
         json_decref(wait);
+        json_decref(cpus);
         return NULL;
     }
     for (unsigned i = 0; i < m->cores; i++) {
         json_array_append_new(busy, json_integer((json_int_t)m->busy_ns[i]));
         json_array_append_new(wait, json_integer(m->wait_ns ? (json_int_t)m->wait_ns[i] : 0));
+        json_array_append_new(cpus, json_integer(m->cpus ? m->cpus[i] : -1));
     }
     json_object_set_new(o, "type", json_string("measurement"));
     json_object_set_new(o, "seq", json_integer(m->seq));
@@ -367,6 +375,7 @@ json_t *sl_measurement_to_json(const struct sl_measurement *m)
         json_object_set_new(o, "hosts", hosts);
     }
     json_object_set_new(o, "wait_ns", wait);
+    json_object_set_new(o, "cpus", cpus);
     json_object_set_new(o, "result", json_real(m->value));
     json_object_set_new(o, "result_count", json_integer((json_int_t)m->result.count));
     json_object_set_new(o, "result_sum", json_real(m->result.sum));

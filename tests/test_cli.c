@@ -3,6 +3,7 @@
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,6 +269,10 @@ Test(cli, mpi_matches_serial_bit_for_bit_and_reports_launch_and_communication, .
         cr_assert_lt(wall, launch, "the launch is not inside a run's wall time");
         cr_assert_gt(json_integer_value(json_object_get(m, "comm_ns")), 0, "MPI calls timed");
         cr_assert_eq(json_array_size(json_object_get(m, "hosts")), (size_t)cores, "a host per rank");
+        json_t *cpus = json_object_get(m, "cpus");
+        cr_assert_eq(json_array_size(cpus), (size_t)cores, "a CPU per rank");
+        for (size_t w = 0; w < (size_t)cores; w++)
+            cr_assert_geq(json_integer_value(json_array_get(cpus, w)), 0, "ranks say where they ran");
         cr_assert_eq(json_array_size(json_object_get(m, "busy_ns")), (size_t)cores);
         json_int_t parts = json_integer_value(json_object_get(m, "spawn_ns")) +
                            json_integer_value(json_object_get(m, "compute_ns")) +
@@ -404,5 +409,36 @@ Test(cli, unverified_runs_exit_3_counted_and_excluded, .timeout = 60)
                "--no-progress", NULL);
     cr_assert_eq(r.status, 3);
     cr_assert(strstr(r.out, "2 run(s) did not verify: left out of every median"), "%s", r.out);
+    result_free(&r);
+}
+
+/* Where the workers ran: pinned close, worker i finishes on the i-th CPU this process may use. */
+Test(cli, every_worker_records_the_cpu_it_ran_on, .timeout = 120)
+{
+    cpu_set_t set;
+    int allowed[2], n = 0;
+    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+        if (CPU_ISSET(c, &set))
+            allowed[n++] = c;
+    if (n < 2)
+        cr_skip_test("one usable CPU");
+    struct result r = engine("run paths --set m=300 --set n=200 --backends threads,openmp,pool,"
+                             "processes --cores 2 --affinity close --repeats 1 --warmup 0 --json",
+                             NULL);
+    cr_assert_eq(r.status, 0, "exit 0: %s", r.err);
+    json_t *ms = measurements_of(r.out, NULL), *m;
+    size_t i;
+    json_array_foreach(ms, i, m) {
+        json_t *cpus = json_object_get(m, "cpus");
+        const char *be = json_string_value(json_object_get(m, "backend"));
+        cr_assert_eq(json_array_size(cpus), 2, "%s: a CPU per worker", be);
+        for (size_t w = 0; w < 2; w++)
+            cr_assert_eq(json_integer_value(json_array_get(cpus, w)), allowed[w],
+                         "%s: worker %zu pinned close runs on CPU %d, not %lld", be, w, allowed[w],
+                         json_integer_value(json_array_get(cpus, w)));
+    }
+    cr_assert_eq(json_array_size(ms), 4);
+    json_decref(ms);
     result_free(&r);
 }

@@ -188,7 +188,7 @@ Test(store, open_creates_schema_in_wal_mode)
 {
     struct sl_store *st = open_store();
     sl_store_close(st);
-    cr_assert_eq(sl_store_schema_version(), 4);
+    cr_assert_eq(sl_store_schema_version(), 5);
     cr_assert_eq(header_field(60, 4), (unsigned long)sl_store_schema_version());
     /* file format versions 2/2 mean WAL */
     cr_assert_eq(header_field(18, 1), 2);
@@ -869,5 +869,5 @@ Test(store, migration_to_3_clears_old_best_speedups_and_adds_wait_ns)
     json_decref(run);
     json_decref(summary);
     sl_store_close(st);
-    cr_assert_eq(header_field(60, 4), 4ul, "migrated through version 3 to the latest, 4");
+    cr_assert_eq(header_field(60, 4), 5ul, "migrated through version 3 to the latest, 5");
 }

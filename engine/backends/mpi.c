@@ -55,7 +55,8 @@ struct world {
     double params[SL_WL_MAX_PARAMS];
     unsigned long used;                /* when last used, to evict the oldest */
     struct sl_mpi_reply *replies;      /* scratch: one per rank */
-    uint64_t *busy;                    /* scratch: ranks x threads, then as many waits */
+    uint64_t *busy;                    /* scratch: ranks x threads busy times, then as many
+                                        * waits, then as many CPUs (int64) */
 };
 
 static struct world worlds[MAX_WORLDS];
@@ -384,7 +385,7 @@ static int world_launch(struct world *w)
     w->host = calloc(n, sizeof *w->host);
     w->hosts = calloc(n, sizeof *w->hosts);
     w->replies = calloc(n, sizeof *w->replies);
-    w->busy = calloc(2 * (size_t)n * w->threads, sizeof *w->busy);
+    w->busy = calloc(3 * (size_t)n * w->threads, sizeof *w->busy);
     if (!w->fds || !w->host || !w->hosts || !w->replies || !w->busy) {
         world_free(w);
         sl_backend_set_error("out of memory for %u ranks", n);
@@ -451,17 +452,18 @@ static int broadcast(struct world *w, const struct sl_mpi_cmd *cmd)
     return 0;
 }
 
-/* Read rank r's reply and its busy and wait times; 0 or a negative code with the error set. */
+/* Read rank r's reply and, after a run, its threads' busy times, waits and CPUs (each array
+ * of all ranks' threads in w->busy); 0 or a negative code with the error set. */
 static int read_reply(struct world *w, unsigned r, int with_busy)
 {
     struct sl_mpi_reply *rep = &w->replies[r];
     size_t all = (size_t)w->ranks * w->threads;
-    if (sl_read_all(w->fds[r], rep, sizeof *rep) != 0 ||
-        (with_busy && rep->threads != w->threads) ||
-        (with_busy && sl_read_all(w->fds[r], w->busy + (size_t)r * w->threads,
-                               w->threads * sizeof *w->busy) != 0) ||
-        (with_busy && sl_read_all(w->fds[r], w->busy + all + (size_t)r * w->threads,
-                               w->threads * sizeof *w->busy) != 0)) {
+    int lost = sl_read_all(w->fds[r], rep, sizeof *rep) != 0 ||
+               (with_busy && rep->threads != w->threads);
+    for (size_t k = 0; with_busy && !lost && k < 3; k++)
+        lost = sl_read_all(w->fds[r], w->busy + k * all + (size_t)r * w->threads,
+                           w->threads * sizeof *w->busy) != 0;
+    if (lost) {
         sl_backend_set_error("rank %u on %s ended without answering; mpirun's messages are "
                              "on stderr", r, w->host[r]);
         return -SL_ECHILD;
@@ -641,6 +643,8 @@ static int mpi_run(const struct sl_exec *x, struct sl_timing *t)
     memcpy(t->busy_ns, w->busy, all * sizeof *t->busy_ns);
     if (t->wait_ns)
         memcpy(t->wait_ns, w->busy + all, all * sizeof *t->wait_ns);
+    for (size_t i = 0; t->cpus && i < all; i++)
+        t->cpus[i] = (int)(int64_t)w->busy[2 * all + i];
     fill_phases(w, t0, t1, t);
     t->launch_ns = w->launch_ns;
     t->hosts = w->hosts;

@@ -9,6 +9,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,7 @@ static void work_dynamic(const struct sl_exec *x, unsigned id, struct sl_worker_
             sl_barrier_timed(barrier_wait, &pool.barrier, rec);
     }
     rec->end_ns = sl_now_ns();
+    rec->cpu = sched_getcpu();
 }
 
 static void *pool_main(void *arg)

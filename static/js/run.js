@@ -281,8 +281,17 @@ function renderLoad(run) {
   const p = run.analysis && run.analysis.points.find((x) => x.backend === backend && x.cores === cores
     && (size === null || x.size === size));
   $('load-note').textContent = p
-    ? `Imbalance (busiest ÷ mean worker): ${fmtNumber(p.imbalance)}; overhead (wall − busiest worker): ${fmtSeconds(p.overhead_s)}; CPU use ${fmtPercent(p.cpu_util)}.`
+    ? `Imbalance (busiest ÷ mean worker): ${fmtNumber(p.imbalance)}; overhead (wall − busiest worker): ${fmtSeconds(p.overhead_s)}; CPU use ${fmtPercent(p.cpu_util)}.${ranOn(run, backend, cores)}`
     : '';
+}
+
+/** " Last run on CPUs 0, 1 (hosts a, b)." for the point's latest measurement, or "". */
+function ranOn(run, backend, cores) {
+  const ms = (run.measurements || []).filter((m) => m.backend === backend && m.cores === cores && m.cpus);
+  const m = ms[ms.length - 1];
+  if (!m || m.cpus.every((c) => c < 0)) return '';
+  const hosts = m.hosts && new Set(m.hosts).size > 1 ? ` (ranks on ${m.hosts.join(', ')})` : '';
+  return ` Last run on CPU${m.cpus.length > 1 ? 's' : ''} ${m.cpus.map((c) => (c < 0 ? '?' : c)).join(', ')}${hosts}.`;
 }
 
 function throughput(p, unit) {

@@ -55,6 +55,10 @@ describe('mpi in the dashboard', { timeout: 120000 }, () => {
                 assert.match(await page.locator('#analysis-words').innerText(), /Communication limits mpi/);
             }
             assert.match(await page.locator('#mpi-section .mpi-hosts').innerText(), /slot/);
+            // where the ranks ran: the load chart's note names their CPUs
+            await page.selectOption('#point-select', 'mpi:2');
+            const cpus = run.measurements.filter((m) => m.backend === 'mpi' && m.cores === 2).pop().cpus;
+            assert.match(await page.locator('#load-note').innerText(), new RegExp(`Last run on CPUs ${cpus.join(', ')}\\.`));
             await screenshot(page, 'run-mpi', { docsName: 'run-mpi.png' });
             assertClean(problems);
         } finally { await context.close(); }
