@@ -60,8 +60,12 @@ static json_t *analysis_of(struct sl_server *srv, const json_t *stored, const js
     const char *scaling =
         json_string_value(json_object_get(json_object_get(stored, "job"), "scaling"));
     /* Compare with the calibration the engine reported for this run, else this host's. */
-    struct sl_calib c;
+    struct sl_calib c, latest;
     const struct sl_calib *calib = srv->have_calib ? &srv->calib : NULL;
+    json_t *fresh = sl_queue_calibration_latest(srv->queue); /* one made since start wins */
+    if (fresh && sl_calibrate_from_json(&latest, fresh) == 0)
+        calib = &latest;
+    json_decref(fresh);
     const json_t *hc = json_object_get(json_object_get(stored, "header"), "calibration");
     if (json_is_object(hc) && sl_calibrate_from_json(&c, hc) == 0)
         calib = &c;
@@ -162,8 +166,10 @@ static enum MHD_Result system_info(struct sl_req *r)
     json_object_set_new(o, "limits", limits);
     /* Whether POST/DELETE need a bearer token, so a client can ask for it up front. */
     json_object_set_new(o, "token_required", json_boolean(srv->cfg.token[0] != '\0'));
-    json_object_set_new(o, "calibration",
-                        srv->have_calib ? sl_calibrate_to_json(&srv->calib) : json_null());
+    json_t *fresh = sl_queue_calibration_latest(srv->queue); /* one made since start wins */
+    json_object_set_new(o, "calibration", fresh                ? fresh
+                                          : srv->have_calib ? sl_calibrate_to_json(&srv->calib)
+                                                            : json_null());
     return sl_reply_json(r, 200, o);
 }
 
@@ -202,6 +208,25 @@ static unsigned status_of_error(int rc, const char **code)
     default: *code = "invalid"; break;
     }
     return 422;
+}
+
+/* 202 {"id", "status": "queued", "url"} with a Location header: what was queued. */
+static enum MHD_Result reply_queued(struct sl_req *r, const char *prefix, int64_t id)
+{
+    char url[64];
+    snprintf(url, sizeof url, "%s%lld", prefix, (long long)id);
+    json_t *o = json_pack("{sIssss}", "id", (json_int_t)id, "status", SL_RUN_QUEUED, "url", url);
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    struct MHD_Response *resp = s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE)
+                                  : NULL;
+    if (!resp) {
+        free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Location", url);
+    return sl_reply_response(r, 202, resp);
 }
 
 static enum MHD_Result run_create(struct sl_req *r)
@@ -253,20 +278,7 @@ static enum MHD_Result run_create(struct sl_req *r)
         sl_store_run_delete(srv->writer, id);
         goto full;
     }
-    char url[64];
-    snprintf(url, sizeof url, "/api/runs/%lld", (long long)id);
-    json_t *o = json_pack("{sIssss}", "id", (json_int_t)id, "status", SL_RUN_QUEUED, "url", url);
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    struct MHD_Response *resp = s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE)
-                                  : NULL;
-    if (!resp) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Location", url);
-    return sl_reply_response(r, 202, resp);
+    return reply_queued(r, "/api/runs/", id);
 full: {
     struct MHD_Response *er = sl_error_response("queue_full", "the queue is full: retry later");
     if (er)
@@ -544,6 +556,44 @@ static enum MHD_Result compare(struct sl_req *r)
     return sl_reply_json(r, 200, json_pack("{so}", "runs", runs));
 }
 
+/* --- calibration --- */
+
+/* POST /api/calibrate: queued like a run (it measures the machine, so never during a run). */
+static enum MHD_Result calibrate_create(struct sl_req *r)
+{
+    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+    if (r->body && r->len > 0) {
+        if (ct && strncasecmp(ct, "application/json", 16) != 0)
+            return sl_reply_error(r, 415, "unsupported_media_type",
+                                  "send {} with 'Content-Type: application/json' (or no body)");
+        json_error_t e;
+        json_t *body = json_loadb(r->body, r->len, 0, &e);
+        int empty = json_is_object(body) && json_object_size(body) == 0;
+        json_decref(body);
+        if (!empty)
+            return sl_reply_error(r, 400, "bad_json",
+                                  "a calibration takes no options: send {} (or no body)");
+    }
+    int64_t id = sl_queue_calibrate(r->srv->queue);
+    if (id < 0) {
+        struct MHD_Response *er = sl_error_response("queue_full", "the queue is full: retry later");
+        if (er)
+            MHD_add_response_header(er, "Retry-After", "30");
+        return sl_reply_response(r, 429, er);
+    }
+    return reply_queued(r, "/api/calibrate/", id);
+}
+
+static enum MHD_Result calibrate_get(struct sl_req *r)
+{
+    json_t *o = sl_queue_calibration(r->srv->queue, r->id);
+    if (!o)
+        return sl_reply_error(r, 404, "not_found",
+                              "there is no calibration #%lld (the server keeps the last 16 since it started)",
+                              (long long)r->id);
+    return sl_reply_json(r, 200, o);
+}
+
 const struct sl_route sl_routes[] = {
     {"GET", "/api/health", health, 0},
     {"GET", "/api/system", system_info, 0},
@@ -559,5 +609,7 @@ const struct sl_route sl_routes[] = {
     {"POST", "/api/runs/{id}/cancel", run_cancel, 1},
     {"GET", "/api/runs/{id}/export", run_export, 0},
     {"GET", "/api/compare", compare, 0},
+    {"POST", "/api/calibrate", calibrate_create, 1},
+    {"GET", "/api/calibrate/{id}", calibrate_get, 0},
     {NULL, NULL, NULL, 0},
 };

@@ -20,9 +20,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "calibrate.h"
 #include "sl.h"
 
 enum stop_reason { REASON_NONE = 0, REASON_CANCEL, REASON_TIMEOUT, REASON_STOP };
+
+/* What waits in the queue: a stored run, or a calibration (kept in memory, below). */
+struct entry {
+    int64_t id;                  /* run id, or calibration id */
+    int calibration;             /* 1: a calibration */
+};
+
+/* One calibration asked for through the API; the last SL_CALIB_KEEP are remembered. */
+#define SL_CALIB_KEEP 16
+struct calib_rec {
+    int64_t id;                  /* 1, 2, ... (0: empty slot) */
+    const char *status;          /* SL_CALIB_* */
+    char message[512];           /* why it was refused or failed ("" when done) */
+    json_t *result;              /* the engine's calibration object, or NULL */
+    double queued_at, started_at, finished_at; /* unix times (0 = not yet) */
+};
 
 struct sl_queue {
     struct sl_queue_opts o;      /* options (engine path copied below) */
@@ -31,9 +48,12 @@ struct sl_queue {
     struct sl_events *ev;        /* where live events go */
     pthread_mutex_t mu;          /* guards the fields below */
     pthread_cond_t cv;           /* work submitted, stop, or a run ended */
-    int64_t *waiting;            /* FIFO of run ids */
+    struct entry *waiting;       /* FIFO of runs and calibrations */
     unsigned nwait;              /* how many wait */
     int64_t running;             /* the running run (0 = none) */
+    struct calib_rec calib[SL_CALIB_KEEP]; /* calibrations, by id % SL_CALIB_KEEP */
+    int64_t calib_next;          /* the next calibration's id */
+    json_t *calib_latest;        /* the last accepted calibration (NULL: none since start) */
     int cancel_running;          /* 1: the running run was cancelled */
     int stop;                    /* 1: the server stops */
     int wake[2];                 /* self-pipe waking the engine loop */
@@ -69,9 +89,11 @@ static void publish_status(struct sl_queue *q, int64_t id, const char *status,
 
 /* What the engine said, line by line. */
 struct engine_run {
-    int64_t id;            /* the run */
+    int64_t id;            /* the run (0 for a calibration) */
+    /* What to do with one JSON object the engine printed (o is borrowed). */
+    void (*on_object)(struct sl_queue *q, struct engine_run *r, json_t *o);
     int total, done;       /* timed runs planned, stored */
-    json_t *summary;       /* its summary line, once seen */
+    json_t *summary;       /* a run's summary line / a calibration's object, once seen */
     char error[512];       /* its error line, once seen */
     char *line;            /* partial stdout line */
     size_t len, cap;
@@ -79,15 +101,13 @@ struct engine_run {
     size_t tail_len;
 };
 
-static void handle_line(struct sl_queue *q, struct engine_run *r, const char *line)
+/* A run's lines: header (the run starts), measurements (stored, then published), summary,
+ * error. */
+static void run_object(struct sl_queue *q, struct engine_run *r, json_t *o)
 {
-    json_error_t e;
-    json_t *o = json_loads(line, 0, &e);
     const char *type = json_string_value(json_object_get(o, "type"));
-    if (!type) {
-        json_decref(o);
+    if (!type)
         return; /* not protocol: ignore (the engine writes nothing else on stdout) */
-    }
     if (strcmp(type, "header") == 0) {
         r->total = (int)json_integer_value(json_object_get(json_object_get(o, "plan"),
                                                            "timed_runs"));
@@ -105,6 +125,14 @@ static void handle_line(struct sl_queue *q, struct engine_run *r, const char *li
         snprintf(r->error, sizeof r->error, "%s",
                  json_string_value(json_object_get(o, "message")) ?: "the engine failed");
     }
+}
+
+static void handle_line(struct sl_queue *q, struct engine_run *r, const char *line)
+{
+    json_error_t e;
+    json_t *o = json_loads(line, 0, &e);
+    if (json_is_object(o))
+        r->on_object(q, r, o);
     json_decref(o);
 }
 
@@ -167,7 +195,8 @@ static void last_stderr_line(const struct engine_run *r, char *out, size_t len)
     snprintf(out, len, "%s", start);
 }
 
-static pid_t spawn_engine(struct sl_queue *q, int in[2], int out[2], int err[2])
+static pid_t spawn_engine(struct sl_queue *q, char *const argv[], int in[2], int out[2],
+                          int err[2])
 {
     if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
         return -1;
@@ -184,7 +213,6 @@ static pid_t spawn_engine(struct sl_queue *q, int in[2], int out[2], int err[2])
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
-    char *argv[] = {"scalelab-engine", "run", "--job", "-", "--json", NULL};
     execv(q->engine, argv);
     dprintf(2, "scalelab-engine: cannot execute %s: %s\n", q->engine, strerror(errno));
     _exit(127);
@@ -216,13 +244,144 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+/* Why the engine must stop now (cancel, stop, timeout), or REASON_NONE. */
+static enum stop_reason stop_reason(struct sl_queue *q, double deadline)
+{
+    enum stop_reason reason = REASON_NONE;
+    pthread_mutex_lock(&q->mu);
+    if (q->stop)
+        reason = REASON_STOP;
+    else if (q->cancel_running)
+        reason = REASON_CANCEL;
+    pthread_mutex_unlock(&q->mu);
+    if (!reason && deadline > 0 && sl_queue_now() >= deadline)
+        reason = REASON_TIMEOUT;
+    return reason;
+}
+
+/*
+ * Runs the engine with argv, input on its stdin, until it ends: its stdout lines go to
+ * r->on_object as they arrive, its stderr's tail to r->tail. Killed (with its whole process
+ * group) on cancel, stop or after timeout seconds (0 = none); *ws gets its wait status.
+ * Returns why it was stopped, REASON_NONE when it ended by itself; -1 when it could not be
+ * started (a sentence in error).
+ */
+static int engine_wait(struct sl_queue *q, struct engine_run *r, char *const argv[],
+                       const char *input, double timeout, int *ws, char *error, size_t errlen)
+{
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+    int reason = REASON_NONE;
+    pid_t pid = spawn_engine(q, argv, in, out, err);
+    if (pid < 0) {
+        snprintf(error, errlen, "could not start the engine: %s", strerror(errno));
+        reason = -1;
+        goto out;
+    }
+    setpgid(pid, pid); /* also here: whichever of parent and child runs first */
+    close_fd(&in[0]);
+    close_fd(&out[1]);
+    close_fd(&err[1]);
+    size_t jl = input ? strlen(input) : 0;
+    if (jl && write(in[1], input, jl) != (ssize_t)jl)
+        snprintf(error, errlen, "could not hand the job to the engine");
+    close_fd(&in[1]);
+
+    double deadline = timeout > 0 ? sl_queue_now() + timeout : 0;
+    while (out[0] >= 0 || err[0] >= 0) {
+        struct pollfd p[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {q->wake[0], POLLIN, 0}};
+        int wait_ms = -1;
+        if (deadline > 0 && !reason) {
+            double left = deadline - sl_queue_now();
+            wait_ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
+        }
+        int n = poll(p, 3, wait_ms);
+        if (n < 0 && errno != EINTR)
+            break;
+        char buf[16384];
+        if (p[0].revents) {
+            ssize_t k = read(out[0], buf, sizeof buf);
+            if (k > 0)
+                take_stdout(q, r, buf, (size_t)k);
+            else if (k == 0 || errno != EINTR)
+                close_fd(&out[0]);
+        }
+        if (p[1].revents) {
+            ssize_t k = read(err[0], buf, sizeof buf);
+            if (k > 0)
+                take_stderr(r, buf, (size_t)k);
+            else if (k == 0 || errno != EINTR)
+                close_fd(&err[0]);
+        }
+        if (p[2].revents)
+            while (read(q->wake[0], buf, sizeof buf) > 0)
+                ;
+        if (!reason && (reason = stop_reason(q, deadline)))
+            kill(-pid, SIGKILL); /* the engine and every worker it forked */
+    }
+    while (waitpid(pid, ws, 0) < 0 && errno == EINTR)
+        ;
+    reap_group(pid);
+    if (r->len && r->line) { /* a last line without its newline */
+        r->line[r->len] = '\0';
+        handle_line(q, r, r->line);
+    }
+out:
+    close_fd(&in[0]);
+    close_fd(&in[1]);
+    close_fd(&out[0]);
+    close_fd(&out[1]);
+    close_fd(&err[0]);
+    close_fd(&err[1]);
+    free(r->line);
+    r->line = NULL;
+    return reason;
+}
+
+/* A run's final status and error from how its engine ended. */
+static const char *run_ending(struct sl_queue *q, const struct engine_run *r, int reason,
+                              int ws, char *error, size_t errlen)
+{
+    char last[400];
+    switch (reason) {
+    case REASON_CANCEL:
+        snprintf(error, errlen, "cancelled by request");
+        return SL_RUN_CANCELLED;
+    case REASON_TIMEOUT:
+        snprintf(error, errlen, "ran past the run timeout of %g s", q->o.run_timeout);
+        return SL_RUN_TIMED_OUT;
+    case REASON_STOP:
+        snprintf(error, errlen, "the server stopped while the run was running");
+        return SL_RUN_INTERRUPTED;
+    case REASON_NONE:
+        break;
+    default:
+        return SL_RUN_FAILED; /* not started: error says why */
+    }
+    if (WIFEXITED(ws) && (WEXITSTATUS(ws) == 0 || WEXITSTATUS(ws) == 3) && r->summary) {
+        if (WEXITSTATUS(ws) == 3) { /* results that did not verify: the engine says which */
+            last_stderr_line(r, last, sizeof last);
+            snprintf(error, errlen, "%s", last);
+        }
+        return SL_RUN_DONE;
+    }
+    if (WIFSIGNALED(ws)) {
+        snprintf(error, errlen, "the engine was killed by signal %d (%s)", WTERMSIG(ws),
+                 strsignal(WTERMSIG(ws)));
+    } else if (r->error[0]) {
+        snprintf(error, errlen, "%s", r->error);
+    } else {
+        last_stderr_line(r, last, sizeof last);
+        snprintf(error, errlen, "the engine exited with status %d%s%s",
+                 WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, last[0] ? ": " : "", last);
+    }
+    return SL_RUN_FAILED;
+}
+
 static void execute(struct sl_queue *q, int64_t id)
 {
-    struct engine_run r = {.id = id};
-    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-    enum stop_reason reason = REASON_NONE;
+    struct engine_run r = {.id = id, .on_object = run_object};
     char status[16], error[600] = "";
-    const char *final = SL_RUN_FAILED;
+    int ws = 0;
     json_t *run = sl_store_run_get(q->st, id);
     if (!run || strcmp(json_string_value(json_object_get(run, "status")), SL_RUN_QUEUED) != 0) {
         json_decref(run);
@@ -230,121 +389,113 @@ static void execute(struct sl_queue *q, int64_t id)
     }
     char *job = json_dumps(json_object_get(run, "job"), JSON_COMPACT);
     json_decref(run);
-    pid_t pid = job ? spawn_engine(q, in, out, err) : -1;
-    if (pid < 0) {
-        snprintf(error, sizeof error, "could not start the engine: %s", strerror(errno));
-        goto finish;
-    }
-    setpgid(pid, pid); /* also here: whichever of parent and child runs first */
-    close_fd(&in[0]);
-    close_fd(&out[1]);
-    close_fd(&err[1]);
-    size_t jl = strlen(job);
-    if (write(in[1], job, jl) != (ssize_t)jl)
-        snprintf(error, sizeof error, "could not hand the job to the engine");
-    close_fd(&in[1]);
-
-    double deadline = q->o.run_timeout > 0 ? sl_queue_now() + q->o.run_timeout : 0;
-    int killed = 0;
-    while (out[0] >= 0 || err[0] >= 0) {
-        struct pollfd p[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {q->wake[0], POLLIN, 0}};
-        int timeout = -1;
-        if (deadline > 0 && !killed) {
-            double left = deadline - sl_queue_now();
-            timeout = left <= 0 ? 0 : (int)(left * 1000) + 1;
-        }
-        int n = poll(p, 3, timeout);
-        if (n < 0 && errno != EINTR)
-            break;
-        char buf[16384];
-        if (p[0].revents) {
-            ssize_t k = read(out[0], buf, sizeof buf);
-            if (k > 0)
-                take_stdout(q, &r, buf, (size_t)k);
-            else if (k == 0 || errno != EINTR)
-                close_fd(&out[0]);
-        }
-        if (p[1].revents) {
-            ssize_t k = read(err[0], buf, sizeof buf);
-            if (k > 0)
-                take_stderr(&r, buf, (size_t)k);
-            else if (k == 0 || errno != EINTR)
-                close_fd(&err[0]);
-        }
-        if (p[2].revents)
-            while (read(q->wake[0], buf, sizeof buf) > 0)
-                ;
-        if (!killed) {
-            pthread_mutex_lock(&q->mu);
-            if (q->stop)
-                reason = REASON_STOP;
-            else if (q->cancel_running)
-                reason = REASON_CANCEL;
-            pthread_mutex_unlock(&q->mu);
-            if (!reason && deadline > 0 && sl_queue_now() >= deadline)
-                reason = REASON_TIMEOUT;
-            if (reason) {
-                kill(-pid, SIGKILL); /* the engine and every worker it forked */
-                killed = 1;
-            }
-        }
-    }
-    int ws = 0;
-    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-        ;
-    reap_group(pid);
-    if (r.len && r.line) { /* a last line without its newline */
-        r.line[r.len] = '\0';
-        handle_line(q, &r, r.line);
-    }
-    switch (reason) {
-    case REASON_CANCEL:
-        final = SL_RUN_CANCELLED;
-        snprintf(error, sizeof error, "cancelled by request");
-        break;
-    case REASON_TIMEOUT:
-        final = SL_RUN_TIMED_OUT;
-        snprintf(error, sizeof error, "ran past the run timeout of %g s", q->o.run_timeout);
-        break;
-    case REASON_STOP:
-        final = SL_RUN_INTERRUPTED;
-        snprintf(error, sizeof error, "the server stopped while the run was running");
-        break;
-    case REASON_NONE:
-        if (WIFEXITED(ws) && (WEXITSTATUS(ws) == 0 || WEXITSTATUS(ws) == 3) && r.summary) {
-            final = SL_RUN_DONE;
-            if (WEXITSTATUS(ws) == 3) {
-                char last[400];
-                last_stderr_line(&r, last, sizeof last);
-                snprintf(error, sizeof error, "%s", last);
-            }
-        } else if (WIFSIGNALED(ws)) {
-            snprintf(error, sizeof error, "the engine was killed by signal %d (%s)",
-                     WTERMSIG(ws), strsignal(WTERMSIG(ws)));
-        } else if (r.error[0]) {
-            snprintf(error, sizeof error, "%s", r.error);
-        } else {
-            char last[400];
-            last_stderr_line(&r, last, sizeof last);
-            snprintf(error, sizeof error, "the engine exited with status %d%s%s",
-                     WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, last[0] ? ": " : "", last);
-        }
-        break;
-    }
-finish:
-    close_fd(&in[0]);
-    close_fd(&in[1]);
-    close_fd(&out[0]);
-    close_fd(&out[1]);
-    close_fd(&err[0]);
-    close_fd(&err[1]);
+    char *argv[] = {"scalelab-engine", "run", "--job", "-", "--json", NULL};
+    int reason = job ? engine_wait(q, &r, argv, job, q->o.run_timeout, &ws, error, sizeof error)
+                     : (snprintf(error, sizeof error, "out of memory"), -1);
+    const char *final = run_ending(q, &r, reason, ws, error, sizeof error);
     free(job);
     sl_store_run_finish(q->st, id, final, error[0] ? error : NULL, r.summary, sl_queue_now());
     if (sl_store_run_status(q->st, id, status, sizeof status) != 0)
         snprintf(status, sizeof status, "%s", final);
     publish_status(q, id, status, error[0] ? error : NULL, r.done, r.total, 1);
     json_decref(r.summary);
-    free(r.line);
+}
+
+/* --- calibrations --- */
+
+/* A calibration's record (q->mu held), or NULL when it is no longer remembered. */
+static struct calib_rec *calib_rec(struct sl_queue *q, int64_t id)
+{
+    struct calib_rec *c = &q->calib[id % SL_CALIB_KEEP];
+    return id > 0 && c->id == id ? c : NULL;
+}
+
+/* The calibration's lines: its object (it has read_gbs_1), or an error line. */
+static void calib_object(struct sl_queue *q, struct engine_run *r, json_t *o)
+{
+    (void)q;
+    const char *type = json_string_value(json_object_get(o, "type"));
+    if (type && strcmp(type, "error") == 0)
+        snprintf(r->error, sizeof r->error, "%s",
+                 json_string_value(json_object_get(o, "message")) ?: "the engine failed");
+    else if (json_object_get(o, "read_gbs_1")) {
+        json_decref(r->summary);
+        r->summary = json_incref(o);
+    }
+}
+
+/*
+ * The verdict on a calibration from how its engine ended: SL_CALIB_DONE (then *pending is
+ * moved over *path), SL_CALIB_REFUSED (the engine's sanity check: "status": "suspect", or a
+ * non-zero exit with its sentence on stderr) or SL_CALIB_FAILED; error gets why.
+ */
+static const char *calib_verdict(struct sl_queue *q, const struct engine_run *r, int reason,
+                                 int ws, const char *pending, const char *path, char *error,
+                                 size_t errlen)
+{
+    char last[400];
+    const char *st = json_string_value(json_object_get(r->summary, "status"));
+    int suspect = st && strcmp(st, "suspect") == 0;
+    int exited = reason == REASON_NONE && WIFEXITED(ws);
+    last_stderr_line(r, last, sizeof last);
+    if (exited && WEXITSTATUS(ws) == 0 && r->summary && !suspect) {
+        if (rename(pending, path) == 0)
+            return SL_CALIB_DONE;
+        snprintf(error, errlen, "the calibration could not be saved (%s): %.300s", strerror(errno), path);
+        return SL_CALIB_FAILED;
+    }
+    if (suspect || (exited && WEXITSTATUS(ws) != 0 && last[0])) {
+        /* The engine's own sentence says what was wrong; else its note. */
+        const char *note = json_string_value(json_object_get(r->summary, "note"));
+        snprintf(error, errlen, "%s", last[0] ? last : note ? note : "the calibration is suspect");
+        return SL_CALIB_REFUSED;
+    }
+    if (!error[0])
+        run_ending(q, r, reason, ws, error, errlen);
+    return SL_CALIB_FAILED;
+}
+
+/*
+ * Runs `scalelab-engine calibrate --json` between runs. The engine writes beside the
+ * calibration in force; only an accepted one replaces it, so a refused one never reaches
+ * later runs (nor this server after a restart). Refused and failed ones change nothing.
+ */
+static void calibrate(struct sl_queue *q, int64_t id)
+{
+    struct engine_run r = {.on_object = calib_object};
+    char error[600] = "", path[1024], pending[1100];
+    const char *final = SL_CALIB_FAILED;
+    int ws = 0;
+    pthread_mutex_lock(&q->mu);
+    struct calib_rec *c = calib_rec(q, id);
+    if (c) {
+        c->status = SL_CALIB_RUNNING;
+        c->started_at = sl_queue_now();
+    }
+    pthread_mutex_unlock(&q->mu);
+    if (!sl_calibrate_default_path(path, sizeof path)) {
+        snprintf(error, sizeof error, "no place to save a calibration: set SCALELAB_CALIBRATION or HOME");
+    } else {
+        snprintf(pending, sizeof pending, "%s.pending", path);
+        char *argv[] = {"scalelab-engine", "calibrate", "--json", "--output", pending, NULL};
+        int reason = engine_wait(q, &r, argv, NULL, q->o.run_timeout, &ws, error, sizeof error);
+        final = calib_verdict(q, &r, reason, ws, pending, path, error, sizeof error);
+        unlink(pending); /* what was refused, or nothing */
+    }
+    int accepted = strcmp(final, SL_CALIB_DONE) == 0;
+    pthread_mutex_lock(&q->mu);
+    if (accepted) {
+        json_decref(q->calib_latest);
+        q->calib_latest = json_incref(r.summary);
+    }
+    if ((c = calib_rec(q, id))) {
+        c->status = final;
+        snprintf(c->message, sizeof c->message, "%s", accepted ? "" : error);
+        c->result = r.summary ? json_incref(r.summary) : NULL;
+        c->finished_at = sl_queue_now();
+    }
+    pthread_mutex_unlock(&q->mu);
+    json_decref(r.summary);
 }
 
 static void *queue_main(void *arg)
@@ -356,12 +507,15 @@ static void *queue_main(void *arg)
             pthread_cond_wait(&q->cv, &q->mu);
         if (q->stop)
             break;
-        int64_t id = q->waiting[0];
+        struct entry e = q->waiting[0];
         memmove(q->waiting, q->waiting + 1, --q->nwait * sizeof *q->waiting);
-        q->running = id;
+        q->running = e.calibration ? 0 : e.id;
         q->cancel_running = 0;
         pthread_mutex_unlock(&q->mu);
-        execute(q, id);
+        if (e.calibration)
+            calibrate(q, e.id);
+        else
+            execute(q, e.id);
         pthread_mutex_lock(&q->mu);
         q->running = 0;
         pthread_cond_broadcast(&q->cv);
@@ -414,30 +568,89 @@ void sl_queue_free(struct sl_queue *q)
     close(q->wake[1]);
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->cv);
+    for (unsigned i = 0; i < SL_CALIB_KEEP; i++)
+        json_decref(q->calib[i].result);
+    json_decref(q->calib_latest);
     free(q->engine);
     free(q->waiting);
     free(q);
 }
 
+/* Appends an entry (q->mu held). Returns 0 or -SL_ELIMIT when the queue is full. */
+static int enqueue(struct sl_queue *q, int64_t id, int calibration)
+{
+    if (q->nwait >= (q->o.max_queue ? q->o.max_queue : 1))
+        return -SL_ELIMIT;
+    q->waiting[q->nwait++] = (struct entry){id, calibration};
+    pthread_cond_broadcast(&q->cv);
+    return 0;
+}
+
 int sl_queue_submit(struct sl_queue *q, int64_t id)
 {
-    int rc = 0;
     pthread_mutex_lock(&q->mu);
-    if (q->nwait >= (q->o.max_queue ? q->o.max_queue : 1))
-        rc = -SL_ELIMIT;
-    else {
-        q->waiting[q->nwait++] = id;
-        pthread_cond_broadcast(&q->cv);
-    }
+    int rc = enqueue(q, id, 0);
     pthread_mutex_unlock(&q->mu);
     return rc;
+}
+
+int64_t sl_queue_calibrate(struct sl_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    int64_t id = q->calib_next + 1;
+    int rc = enqueue(q, id, 1);
+    if (rc == 0) {
+        q->calib_next = id;
+        struct calib_rec *c = &q->calib[id % SL_CALIB_KEEP];
+        json_decref(c->result);
+        *c = (struct calib_rec){.id = id, .status = SL_CALIB_QUEUED, .queued_at = sl_queue_now()};
+    }
+    pthread_mutex_unlock(&q->mu);
+    return rc ? rc : id;
+}
+
+static json_t *time_or_null(double t)
+{
+    return t > 0 ? json_real(t) : json_null();
+}
+
+json_t *sl_queue_calibration(struct sl_queue *q, int64_t id)
+{
+    json_t *o = NULL;
+    pthread_mutex_lock(&q->mu);
+    const struct calib_rec *c = calib_rec(q, id);
+    if (c) {
+        unsigned ahead = 0;
+        for (unsigned i = 0; i < q->nwait && !(q->waiting[i].calibration && q->waiting[i].id == id); i++)
+            ahead++;
+        o = json_pack("{sIss}", "id", (json_int_t)c->id, "status", c->status);
+        json_object_set_new(o, "message", c->message[0] ? json_string(c->message) : json_null());
+        json_object_set_new(o, "calibration", c->result ? json_deep_copy(c->result) : json_null());
+        json_object_set_new(o, "queued_at", time_or_null(c->queued_at));
+        json_object_set_new(o, "started_at", time_or_null(c->started_at));
+        json_object_set_new(o, "finished_at", time_or_null(c->finished_at));
+        /* What it waits for: the runs ahead of it, the running one included. */
+        json_object_set_new(o, "ahead", strcmp(c->status, SL_CALIB_QUEUED) == 0
+                                            ? json_integer(ahead + (q->running != 0))
+                                            : json_integer(0));
+    }
+    pthread_mutex_unlock(&q->mu);
+    return o;
+}
+
+json_t *sl_queue_calibration_latest(struct sl_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    json_t *o = q->calib_latest ? json_deep_copy(q->calib_latest) : NULL;
+    pthread_mutex_unlock(&q->mu);
+    return o;
 }
 
 int sl_queue_cancel(struct sl_queue *q, int64_t id, double wait_s)
 {
     pthread_mutex_lock(&q->mu);
     for (unsigned i = 0; i < q->nwait; i++)
-        if (q->waiting[i] == id) {
+        if (!q->waiting[i].calibration && q->waiting[i].id == id) {
             memmove(q->waiting + i, q->waiting + i + 1, (q->nwait - i - 1) * sizeof *q->waiting);
             q->nwait--;
             pthread_mutex_unlock(&q->mu);

@@ -1,4 +1,5 @@
-/* queue.h — the run queue: runs execute one at a time, each in its own engine process.
+/* queue.h — the run queue: runs (and calibrations) execute one at a time, each in its own
+ * engine process.
  *
  * POST /api/runs stores a run as "queued" and submits its id; the queue thread takes runs in
  * order, starts `scalelab-engine run --job - --json` with execv (never a shell) in a process
@@ -34,6 +35,25 @@ void sl_queue_free(struct sl_queue *q);
 
 /* Enqueue a stored run. Returns 0, or -SL_ELIMIT when max_queue runs already wait. */
 int sl_queue_submit(struct sl_queue *q, int64_t id);
+
+/* Calibration states (GET /api/calibrate/{id}). */
+#define SL_CALIB_QUEUED "queued"
+#define SL_CALIB_RUNNING "running"
+#define SL_CALIB_DONE "done"       /* accepted: saved, in force for later runs */
+#define SL_CALIB_REFUSED "refused" /* the engine's sanity check failed: message says why */
+#define SL_CALIB_FAILED "failed"   /* the engine could not measure: message says why */
+
+/* Enqueue a calibration (`scalelab-engine calibrate --json`): it waits its turn like a run,
+ * so it never measures while a run does. Returns its id (1, 2, ...), or -SL_ELIMIT when
+ * max_queue entries already wait. Calibrations live in memory: the last 16 are kept. */
+int64_t sl_queue_calibrate(struct sl_queue *q);
+
+/* Calibration id as {"id", "status", "message", "calibration", "queued_at", "started_at",
+ * "finished_at", "ahead"} (a new reference, caller decrefs), or NULL when it is unknown. */
+json_t *sl_queue_calibration(struct sl_queue *q, int64_t id);
+
+/* The last calibration accepted since the server started (a new reference), or NULL. */
+json_t *sl_queue_calibration_latest(struct sl_queue *q);
 
 /* Cancel a run: a waiting one is dropped from the queue and stored as cancelled; the
  * running one is killed (its whole process group) and stored as cancelled before this

@@ -82,6 +82,12 @@ export const cancelRun = (id) => request('POST', `/api/runs/${encodeURIComponent
 export const deleteRun = (id) => request('DELETE', `/api/runs/${encodeURIComponent(id)}`);
 export const compareRuns = (ids) => request('GET', `/api/compare?ids=${ids.map(encodeURIComponent).join(',')}`);
 
+/** Queues a calibration of this machine (it waits for the runs ahead of it): {id, status, url}. */
+export const startCalibration = () => request('POST', '/api/calibrate', {});
+export const getCalibration = (id) => request('GET', `/api/calibrate/${encodeURIComponent(id)}`);
+/** A calibration changes /api/system: forget the cached copy so the next view reads it again. */
+export const forgetSystem = () => cache.delete('/api/system');
+
 export const eventsUrl = (id) => `/api/runs/${encodeURIComponent(id)}/events`;
 export const exportUrl = (id, format) => `/api/runs/${encodeURIComponent(id)}/export?format=${format}`;
 

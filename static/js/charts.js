@@ -26,7 +26,9 @@ const BACKEND_COLOURS = {
 };
 const SPARE_COLOURS = ['#06b6d4', '#ec4899', '#84cc16', '#eab308', '#8b5cf6', '#f97316'];
 const IDEAL_COLOUR = '#8a8f98'; // mid grey: visible on light and dark
-const PHASE_COLOURS = { spawn: '#f59e0b', compute: '#3b82f6', combine: '#ef4444' };
+const PHASE_COLOURS = {
+  spawn: '#f59e0b', compute: '#3b82f6', barrier: '#a855f7', combine: '#ef4444', other: '#94a3b8',
+};
 
 /** The colour of a backend (unknown ones get a stable spare colour). */
 export function colourFor(name, index = 0) {
@@ -58,6 +60,38 @@ const backgroundPlugin = {
   },
 };
 
+/*
+ * Core counts marked across a chart (options.plugins.scalelabMarks = {x: [{value, label}]}):
+ * a dashed vertical line, e.g. at the host's physical cores. A mark outside the axis range
+ * is not drawn. The marks stay in the options, so tests read them from the chart. (Limits
+ * that vary with the cores, like the calibrated bandwidth, are datasets: see rateConfig.)
+ */
+const marksPlugin = {
+  id: 'scalelabMarks',
+  afterDatasetsDraw(chart, _args, opts) {
+    const { ctx, chartArea: area, scales } = chart;
+    if (!area || !opts) return;
+    ctx.save();
+    ctx.setLineDash([5, 4]);
+    ctx.lineWidth = 1.5;
+    ctx.font = `11px ${ChartJS.defaults.font.family}`;
+    const colour = cssVar('--warn') || '#a16207';
+    ctx.strokeStyle = colour;
+    ctx.fillStyle = colour;
+    for (const m of opts.x || []) {
+      const px = scales.x.getPixelForValue(m.value);
+      if (!(px >= area.left - 0.5 && px <= area.right + 0.5)) continue;
+      ctx.beginPath();
+      ctx.moveTo(px, area.top);
+      ctx.lineTo(px, area.bottom);
+      ctx.stroke();
+      ctx.textAlign = px > (area.left + area.right) / 2 ? 'right' : 'left';
+      ctx.fillText(m.label, px + (ctx.textAlign === 'right' ? -4 : 4), area.top + 12);
+    }
+    ctx.restore();
+  },
+};
+
 /** Registers the error-bar plugin and our background plugin; call once at start-up. */
 export function registerPlugins() {
   if (!ChartJS) return;
@@ -67,7 +101,7 @@ export function registerPlugins() {
     ChartJS.register(eb.ScatterWithErrorBarsController, eb.PointWithErrorBar,
       eb.BarWithErrorBarsController, eb.BarWithErrorBar);
   }
-  ChartJS.register(backgroundPlugin);
+  ChartJS.register(backgroundPlugin, marksPlugin);
   ChartJS.defaults.animation = false; // charts re-render as measurements arrive
   // Short, flat legend swatches read as lines, so dashed ones (ideal, model) look dashed.
   ChartJS.defaults.plugins.legend.labels.boxWidth = 22;
@@ -167,18 +201,44 @@ export function groupByBackend(points) {
   return groups;
 }
 
-/**
- * What the speedup is measured against: "serial" when every point has a speedup against
- * the serial backend (the contract's first choice), else "self" (each backend's own
- * 1-core time). One baseline for the whole chart, so the curves can be compared.
+/*
+ * Speedup views. "parallel" is what goes against the ideal line: each point against one core
+ * of the same kernel variant (the analysis's `speedup`, named by its `baseline`). A server
+ * from before that rule (no `baseline` field) measured `speedup` against serial, which mixes
+ * vectorisation into the gain: then each backend's own 1 core (`speedup_self`) is the
+ * parallel gain. "serial" is the total gain against the serial backend, vectorisation
+ * included (`speedup_serial`, or the old `speedup`): a separate view, never against y = x.
  */
-export function speedupBaseline(points) {
-  return points.length > 0 && points.every((p) => isNum(p.speedup)) ? 'serial' : 'self';
+export const hasParallelBaseline = (points) => points.some((p) => typeof p.baseline === 'string');
+
+/** The speedup of a point in a view ("parallel" or "serial"), or null. */
+export function speedupValue(p, view, modern) {
+  if (view === 'serial') return modern ? p.speedup_serial : p.speedup;
+  return modern ? p.speedup : p.speedup_self;
 }
 
-/** A point's speedup on `baseline` with the CI of its time carried over: {y, yMin, yMax}. */
-function speedupOf(p, baseline) {
-  const s = baseline === 'serial' ? p.speedup : p.speedup_self;
+/** Can the "serial" view be drawn (some point has a speedup against serial)? */
+export function hasSerialView(points) {
+  const modern = hasParallelBaseline(points);
+  return points.some((p) => isNum(speedupValue(p, 'serial', modern)));
+}
+
+/**
+ * What the parallel speedup of these points is measured against, in words for a caption:
+ * "simd, 1 core" when one baseline serves all, else the distinct ones joined; for an older
+ * server, "each backend's own 1 core".
+ */
+export function baselineWords(points) {
+  if (!hasParallelBaseline(points)) return 'each backend\'s own 1 core';
+  // The baselines of the curves: a one-core reference (serial, simd) is its own baseline.
+  const curves = [...groupByBackend(points).values()].filter((list) => new Set(list.map((p) => p.cores)).size > 1).flat();
+  const names = [...new Set((curves.length ? curves : points).map((p) => p.baseline).filter(Boolean))];
+  return names.length === 1 ? names[0] : `the 1-core point of each kernel (${names.join('; ')})`;
+}
+
+/** A point's speedup in `view` with the CI of its time carried over: {y, yMin, yMax}. */
+function speedupOf(p, view, modern) {
+  const s = speedupValue(p, view, modern);
   if (!isNum(s)) return null;
   const w = p.wall_s;
   return { y: s, yMin: w.ci_hi > 0 ? (s * w.median) / w.ci_hi : undefined, yMax: w.ci_lo > 0 ? (s * w.median) / w.ci_lo : undefined };
@@ -188,13 +248,19 @@ function speedupOf(p, baseline) {
 export const modelTime = (fit, p) => fit.a + fit.b / p + fit.c * p;
 
 /**
- * The fitted model as a speedup: T(1)/T(p) with T(1) = a + b + c. When the chart measures
- * against serial, the numerator is the serial median instead (T_serial / T(p)), so that
- * the curve sits on the same scale as the backend's measured points.
+ * A fit that may be drawn: present and trusted (its prediction meets every measured point
+ * within that point's CI). A server from before fits were checked gives no `trusted`: its
+ * fits are not drawn (they were fitted to as few as two core counts).
  */
-export function modelSpeedup(fit, p, serialTime = null) {
-  const t1 = isNum(serialTime) ? serialTime : modelTime(fit, 1);
-  return t1 / modelTime(fit, p);
+export const drawableFit = (f) => Boolean(f && f.fit && f.fit.trusted === true);
+
+/**
+ * The fitted model as a speedup on the chart's scale: baseline time / T(p). The baseline
+ * time is read back from a measured point (speedup = baseline time / median time), so the
+ * curve and the backend's points share one scale.
+ */
+export function modelSpeedup(fit, p, baselineTime) {
+  return baselineTime / modelTime(fit, p);
 }
 
 /** n evenly spaced core counts from 1 to max (the x values of the ideal and model lines). */
@@ -217,63 +283,109 @@ function lineDataset(label, colour, data, extra = {}) {
   };
 }
 
-export function timeDatasets(points) {
-  return [...groupByBackend(points)].map(([backend, list], i) => lineDataset(backend, colourFor(backend, i),
-    list.map((p) => ({ x: xOf(p), y: p.wall_s.median, yMin: p.wall_s.ci_lo, yMax: p.wall_s.ci_hi }))));
+/*
+ * A noisy point (the analysis's `noisy`: CV or CI width too large to carry a claim) is drawn
+ * as a large hollow triangle, so it stands out from the measured curve; the tooltip names its
+ * noise figure. Per-point styles are scriptable options reading the point's own `noisy`.
+ */
+const NOISY_STYLE = {
+  pointStyle: (c) => (c.raw && c.raw.noisy ? 'triangle' : 'circle'),
+  radius: (c) => (c.raw && c.raw.noisy ? 7 : 3),
+  backgroundColor: (c) => (c.raw && c.raw.noisy ? 'transparent' : c.dataset.borderColor),
+};
+
+/** The marks for a run's host: its physical core count (when known). */
+export function hostMarks(host) {
+  if (!host || !(host.cores > 0)) return { x: [] };
+  return { x: [{ value: host.cores, label: `${host.cores} physical core${host.cores > 1 ? 's' : ''}` }] };
 }
 
-/** The speedup datasets: one per backend, "ideal" (y = x through (1,1)), "<backend> model". */
-export function speedupDatasets(points, fits, maxCores) {
-  const baseline = speedupBaseline(points);
+const pointExtras = (p) => ({ noisy: Boolean(p.noisy), noise: p.noise || null });
+
+export function timeDatasets(points) {
+  return [...groupByBackend(points)].map(([backend, list], i) => lineDataset(backend, colourFor(backend, i),
+    list.map((p) => ({ x: xOf(p), y: p.wall_s.median, yMin: p.wall_s.ci_lo, yMax: p.wall_s.ci_hi, ...pointExtras(p) })),
+    NOISY_STYLE));
+}
+
+/**
+ * The speedup datasets of a view: one per backend; in the parallel view also "ideal"
+ * (y = x through (1,1)) and "<backend> model" for each drawable fit.
+ */
+export function speedupDatasets(points, fits, maxCores, view = 'parallel') {
+  const modern = hasParallelBaseline(points);
   const groups = groupByBackend(points);
   const sets = [];
   for (const [backend, list] of groups) {
     const data = list.map((p) => {
-      const s = speedupOf(p, baseline);
-      return s && { x: xOf(p), ...s };
+      const s = speedupOf(p, view, modern);
+      return s && { x: xOf(p), ...s, ...pointExtras(p) };
     }).filter(Boolean);
-    sets.push(lineDataset(backend, colourFor(backend), data));
+    sets.push(lineDataset(backend, colourFor(backend), data, NOISY_STYLE));
   }
+  if (view !== 'parallel') return sets;
   const xs = denseCores(maxCores);
   sets.push(lineDataset('ideal', IDEAL_COLOUR, xs.map((x) => ({ x, y: x })),
     { borderDash: [4, 4], radius: 0, hoverRadius: 0, borderWidth: 1 }));
 
-  const serial = points.find((p) => p.backend === 'serial' && p.cores === 1);
-  const serialTime = baseline === 'serial' && serial ? serial.wall_s.median : null;
   for (const f of fits) {
-    if (!f.fit || !groups.has(f.backend)) continue;
+    if (!drawableFit(f) || !groups.has(f.backend)) continue;
+    const ref = groups.get(f.backend).find((p) => isNum(speedupValue(p, view, modern)) && p.wall_s.median > 0);
+    if (!ref) continue;
+    const baselineTime = speedupValue(ref, view, modern) * ref.wall_s.median;
     sets.push(lineDataset(`${f.backend} model`, colourFor(f.backend),
-      xs.map((x) => ({ x, y: modelSpeedup(f.fit, x, serialTime) })),
+      xs.map((x) => ({ x, y: modelSpeedup(f.fit, x, baselineTime) })),
       { borderDash: [6, 3], radius: 0, hoverRadius: 0, borderWidth: 1.5 }));
   }
   return sets;
 }
 
+/** Efficiency = parallel speedup / cores (the analysis's, or own-1-core for an older server). */
 export function efficiencyDatasets(points) {
+  const modern = hasParallelBaseline(points);
   return [...groupByBackend(points)].map(([backend, list]) => lineDataset(backend, colourFor(backend),
-    list.filter((p) => isNum(p.efficiency)).map((p) => {
-      const w = p.wall_s;
-      return {
-        x: xOf(p), y: p.efficiency,
-        yMin: w.ci_hi > 0 ? (p.efficiency * w.median) / w.ci_hi : undefined,
-        yMax: w.ci_lo > 0 ? (p.efficiency * w.median) / w.ci_lo : undefined,
-      };
-    })));
+    list.map((p) => ({ p, e: modern ? p.efficiency : (isNum(p.speedup_self) ? p.speedup_self / p.cores : null) }))
+      .filter(({ e }) => isNum(e)).map(({ p, e }) => {
+        const w = p.wall_s;
+        return {
+          x: xOf(p), y: e, ...pointExtras(p),
+          yMin: w.ci_hi > 0 ? (e * w.median) / w.ci_hi : undefined,
+          yMax: w.ci_lo > 0 ? (e * w.median) / w.ci_lo : undefined,
+        };
+      }), NOISY_STYLE));
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-/** Median busy time (s) of each worker over the repeats of one point (backend, cores, size if given). */
-export function workerBusy(measurements, backend, cores, size = null) {
-  const runs = measurements.filter((m) => m.backend === backend && m.cores === cores
-    && (size === null || m.size === size) && Array.isArray(m.busy_ns));
-  const workers = Math.max(0, ...runs.map((m) => m.busy_ns.length));
-  return Array.from({ length: workers }, (_, w) =>
-    median(runs.filter((m) => w < m.busy_ns.length).map((m) => m.busy_ns[w] / 1e9)));
+/*
+ * The one run a point's per-worker bars and phases are drawn from, so that they agree with
+ * the numbers quoted beside them: the analysis's `median_run` (the run whose wall time is
+ * the point's median). A server without it: the same rule applied to the point's stored
+ * measurements here (lower median for an even count), imbalance = busiest / mean of that run.
+ * Returns {seq, wall_s, busy_s: [...], wait_s: [...] or null, imbalance, phases: {...} or
+ * null} or null when the point has no measurement.
+ */
+export function medianRun(point, measurements) {
+  const mine = (measurements || []).filter((m) => m.backend === point.backend && m.cores === point.cores
+    && m.size === point.size && m.verified !== false);
+  const mr = point.median_run;
+  if (mr && Array.isArray(mr.busy_s)) {
+    const m = mine.find((x) => x.seq === mr.seq);
+    return {
+      seq: mr.seq, wall_s: mr.wall_s, busy_s: mr.busy_s, imbalance: mr.imbalance,
+      wait_s: m && Array.isArray(m.wait_ns) ? m.wait_ns.map((ns) => ns / 1e9) : null,
+      phases: {
+        spawn: mr.spawn_s, compute: mr.compute_s, barrier: mr.barrier_s, combine: mr.combine_s, other: mr.other_s,
+      },
+    };
+  }
+  const sorted = mine.filter((m) => isNum(m.wall_ns)).sort((a, b) => a.wall_ns - b.wall_ns);
+  if (!sorted.length) return null;
+  const m = sorted[(sorted.length - 1) >> 1];
+  const busy = Array.isArray(m.busy_ns) ? m.busy_ns.map((ns) => ns / 1e9) : [];
+  const mean = busy.reduce((a, b) => a + b, 0) / (busy.length || 1);
+  return {
+    seq: m.seq, wall_s: m.wall_ns / 1e9, busy_s: busy, imbalance: mean > 0 ? Math.max(...busy) / mean : null,
+    wait_s: Array.isArray(m.wait_ns) ? m.wait_ns.map((ns) => ns / 1e9) : null, phases: null,
+  };
 }
 
 /* ---------- chart configs ---------- */
@@ -283,50 +395,89 @@ function coresAxis(weak) {
   return { type: 'linear', title: { display: true, text }, ticks: { precision: 0 } };
 }
 
-// Log axes label only 1, 2 and 5 times a power of ten, as Chart.js does by default.
-function logTickSeconds(value) {
-  const m = value / 10 ** Math.floor(Math.log10(value));
-  return [1, 2, 5].some((k) => Math.abs(m - k) < 1e-6) ? fmtSeconds(value) : '';
+/**
+ * Tick values for a log axis from min to max: 1, 2 and 5 times powers of ten; on a range
+ * too narrow for three of those (less than a decade or so), every digit; narrower still, a
+ * few evenly spaced values rounded to 2 significant digits. Always at least two ticks.
+ */
+export function logTicks(min, max) {
+  if (!(min > 0) || !(max > min)) return isNum(max) && max > 0 ? [max] : [];
+  const within = (v) => v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9);
+  const lo = Math.floor(Math.log10(min));
+  const hi = Math.ceil(Math.log10(max));
+  const pick = (mantissas) => {
+    const out = [];
+    for (let k = lo; k <= hi; k++) for (const m of mantissas) {
+      const v = Number((m * 10 ** k).toPrecision(12));
+      if (within(v)) out.push(v);
+    }
+    return out;
+  };
+  let ticks = pick([1, 2, 5]);
+  if (ticks.length < 3) ticks = pick([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  if (ticks.length < 3) {
+    const round2 = (v) => Number(v.toPrecision(2));
+    const n = 4;
+    const step = (Math.log10(max) - Math.log10(min)) / n;
+    ticks = [...new Set(Array.from({ length: n + 1 }, (_, i) => round2(10 ** (Math.log10(min) + i * step))))].filter(within);
+    if (ticks.length < 2) ticks = [min, max];
+  }
+  return ticks;
+}
+
+/* A log axis in seconds with readable ticks (ns/µs/ms/s) whatever its range. */
+function logSecondsAxis(title) {
+  return {
+    type: 'logarithmic',
+    title: { display: true, text: title },
+    // Room above and below the data, so that the extreme points and their bars are not cut.
+    afterDataLimits: (axis) => {
+      if (axis.min > 0 && axis.max > 0) {
+        axis.min /= 1.25;
+        axis.max *= 1.25;
+      }
+    },
+    afterBuildTicks: (axis) => { axis.ticks = logTicks(axis.min, axis.max).map((value) => ({ value })); },
+    ticks: { callback: (v) => fmtSeconds(v), autoSkip: false },
+  };
 }
 
 function ciLabel(fmt) {
   return (item) => {
     const r = item.raw;
     const ci = isNum(r.yMin) && isNum(r.yMax) ? ` (CI ${fmt(r.yMin)} – ${fmt(r.yMax)})` : '';
-    return `${item.dataset.label}, ${fmtNumber(r.x)} cores: ${fmt(r.y)}${ci}`;
+    const noisy = r.noisy ? `; noisy: ${r.noise || 'wide spread'}` : '';
+    return `${item.dataset.label}, ${fmtNumber(r.x)} cores: ${fmt(r.y)}${ci}${noisy}`;
   };
 }
 
-export function timeConfig(points, weak = false) {
+export function timeConfig(points, weak = false, host = null) {
   return {
     type: 'scatterWithErrorBars',
     data: { datasets: timeDatasets(points) },
     options: {
-      scales: {
-        x: coresAxis(weak),
-        y: { type: 'logarithmic', title: { display: true, text: 'median wall time' }, ticks: { callback: logTickSeconds } },
-      },
-      plugins: { tooltip: { callbacks: { label: ciLabel(fmtSeconds) } } },
+      scales: { x: coresAxis(weak), y: logSecondsAxis('median wall time') },
+      plugins: { tooltip: { callbacks: { label: ciLabel(fmtSeconds) } }, scalelabMarks: hostMarks(host) },
     },
   };
 }
 
-export function speedupConfig(points, fits, maxCores, weak = false) {
-  const baseline = speedupBaseline(points);
+export function speedupConfig(points, fits, maxCores, weak = false, host = null, view = 'parallel') {
   return {
     type: 'scatterWithErrorBars',
-    data: { datasets: speedupDatasets(points, fits, maxCores) },
+    data: { datasets: speedupDatasets(points, fits, maxCores, view) },
     options: {
       scales: {
         x: coresAxis(weak),
-        y: { min: 0, title: { display: true, text: baseline === 'serial' ? 'speedup vs serial' : 'speedup vs own 1 core' } },
+        // Short: the baseline is named in the caption (a long vertical title is clipped).
+        y: { min: 0, title: { display: true, text: view === 'parallel' ? 'speedup' : 'gain vs serial' } },
       },
-      plugins: { tooltip: { callbacks: { label: ciLabel(fmtSpeedup) } } },
+      plugins: { tooltip: { callbacks: { label: ciLabel(fmtSpeedup) } }, scalelabMarks: hostMarks(host) },
     },
   };
 }
 
-export function efficiencyConfig(points, weak = false) {
+export function efficiencyConfig(points, weak = false, host = null) {
   return {
     type: 'scatterWithErrorBars',
     data: { datasets: efficiencyDatasets(points) },
@@ -335,38 +486,111 @@ export function efficiencyConfig(points, weak = false) {
         x: coresAxis(weak),
         y: { min: 0, suggestedMax: 1.1, title: { display: true, text: 'efficiency' }, ticks: { callback: (v) => fmtPercent(v) } },
       },
-      plugins: { tooltip: { callbacks: { label: ciLabel(fmtPercent) } } },
+      plugins: { tooltip: { callbacks: { label: ciLabel(fmtPercent) } }, scalelabMarks: hostMarks(host) },
     },
   };
 }
 
-export function loadConfig(busy, backend) {
+/*
+ * What the rate chart shows for these points: memory traffic (GB/s, against the calibrated
+ * read bandwidth) when the workload moves bytes, else floating-point work (GFLOP/s, against
+ * the calibrated peak), else the workload's own items per second (no machine limit applies).
+ */
+export function rateKind(points) {
+  if (points.some((p) => p.gbs > 0)) return { key: 'gbs', unit: 'GB/s', limit: 'bandwidth' };
+  if (points.some((p) => p.gflops > 0)) return { key: 'gflops', unit: 'GFLOP/s', limit: 'peak' };
+  return { key: 'rate', unit: 'items/s', limit: null };
+}
+
+/**
+ * The calibrated limit as a line over core counts 1..maxCores: measured at 1 thread and at
+ * `threads_all`, straight between, flat beyond (more workers than the calibration used do
+ * not add bandwidth). Null when there is no calibration or no limit for this kind.
+ */
+export function limitLine(calibration, kind, maxCores) {
+  if (!calibration || !kind.limit) return null;
+  const [one, all] = kind.limit === 'bandwidth' ? [calibration.read_gbs_1, calibration.read_gbs_all]
+    : [calibration.gflops_1, calibration.gflops_all];
+  const n = calibration.threads_all ?? calibration.threads;
+  if (!isNum(one) || !isNum(all) || !(n >= 1)) return null;
+  const xs = [...new Set([1, Math.min(n, Math.max(1, maxCores)), Math.max(1, maxCores)])].sort((a, b) => a - b);
+  const at = (x) => (x >= n || n === 1 ? all : one + ((all - one) * (x - 1)) / (n - 1));
   return {
-    type: 'bar',
-    data: {
-      labels: busy.map((_, i) => `worker ${i + 1}`),
-      datasets: [{ label: `${backend}: busy time`, data: busy.map((s) => s * 1e3), backgroundColor: colourFor(backend) }],
-    },
+    label: kind.limit === 'bandwidth' ? 'calibrated bandwidth' : 'calibrated peak FLOP rate',
+    data: xs.map((x) => ({ x, y: at(x) })),
+  };
+}
+
+export function rateConfig(points, calibration, maxCores, weak = false, host = null) {
+  const kind = rateKind(points);
+  const sets = [...groupByBackend(points)].map(([backend, list]) => lineDataset(backend, colourFor(backend),
+    list.filter((p) => isNum(p[kind.key])).map((p) => ({ x: xOf(p), y: p[kind.key], ...pointExtras(p) })), NOISY_STYLE));
+  const limit = limitLine(calibration, kind, maxCores);
+  if (limit) {
+    sets.push(lineDataset(limit.label, IDEAL_COLOUR, limit.data,
+      { borderDash: [8, 4], radius: 0, hoverRadius: 0, borderWidth: 2 }));
+  }
+  return {
+    type: 'scatterWithErrorBars',
+    data: { datasets: sets },
     options: {
-      scales: { y: { min: 0, title: { display: true, text: 'busy time (ms, median of repeats)' } } },
-      plugins: { legend: { display: false } },
+      scales: { x: coresAxis(weak), y: { min: 0, title: { display: true, text: kind.unit }, ticks: { callback: (v) => fmtNumber(v) } } },
+      plugins: {
+        tooltip: { callbacks: { label: (item) => `${item.dataset.label}, ${fmtNumber(item.raw.x)} cores: ${fmtNumber(item.raw.y)} ${kind.unit}` } },
+        scalelabMarks: hostMarks(host),
+      },
     },
   };
+}
+
+/* Bar data are in ms; a tick says its unit (µs on small work). */
+const msTick = (v) => fmtSeconds(v / 1e3);
+
+/** Per-worker bars of one run: busy (kernel) time, and barrier waits stacked on it when measured. */
+export function loadConfig(run, backend) {
+  const busy = run ? run.busy_s : [];
+  const datasets = [{ label: 'busy (kernel)', data: busy.map((s) => s * 1e3), backgroundColor: colourFor(backend) }];
+  if (run && run.wait_s && run.wait_s.some((s) => s > 0)) {
+    datasets.push({ label: 'waiting at barriers', data: run.wait_s.map((s) => s * 1e3), backgroundColor: PHASE_COLOURS.barrier });
+  }
+  return {
+    type: 'bar',
+    data: { labels: busy.map((_, i) => `worker ${i + 1}`), datasets },
+    options: {
+      scales: { x: { stacked: true }, y: { stacked: true, min: 0, title: { display: true, text: 'time in the median run' }, ticks: { callback: msTick } } },
+      plugins: { legend: { display: datasets.length > 1 } },
+    },
+  };
+}
+
+/**
+ * Phases per point. With the analysis's median runs: spawn, compute, barrier, combine and
+ * other of each point's median run, which add up to its wall time. Without them (an older
+ * server): the per-phase medians, which need not add up (each phase's median comes from a
+ * different run); the caption says so. `mode` is "median_run" or "phase_medians".
+ */
+export function phasesMode(points) {
+  return points.length && points.every((p) => p.median_run) ? 'median_run' : 'phase_medians';
 }
 
 export function phasesConfig(points) {
-  const phases = ['spawn', 'compute', 'combine'];
+  const mode = phasesMode(points);
+  const phases = mode === 'median_run' ? ['spawn', 'compute', 'barrier', 'combine', 'other'] : ['spawn', 'compute', 'combine'];
+  const value = (p, ph) => (mode === 'median_run' ? p.median_run[`${ph}_s`] : p[`${ph}_s`]);
   return {
     type: 'bar',
     data: {
       labels: pointKeys(points).map((k) => k.replace(/:(\d+)(?::(.*))?$/, (_, c, size) => ` ×${c}${size ? ` (${fmtNumber(Number(size))})` : ''}`)),
       datasets: phases.map((ph) => ({
         label: ph, backgroundColor: PHASE_COLOURS[ph],
-        data: points.map((p) => (isNum(p[`${ph}_s`]) ? p[`${ph}_s`] * 1e3 : null)),
+        data: points.map((p) => (isNum(value(p, ph)) ? value(p, ph) * 1e3 : null)),
       })),
     },
     options: {
-      scales: { x: { stacked: true }, y: { stacked: true, min: 0, title: { display: true, text: 'ms (medians)' } } },
+      scales: {
+        x: { stacked: true },
+        y: { stacked: true, min: 0, title: { display: true, text: mode === 'median_run' ? 'time of the median run' : 'per-phase medians' }, ticks: { callback: msTick } },
+      },
     },
   };
 }
@@ -376,10 +600,10 @@ export function compareConfig(runs) {
   const datasets = [];
   runs.forEach((run, r) => {
     const points = placePoints(run.points || [], run.job, run.job && run.job.scaling);
-    const baseline = speedupBaseline(points);
+    const modern = hasParallelBaseline(points);
     for (const [backend, list] of groupByBackend(points)) {
       const data = list.map((p) => {
-        const s = speedupOf(p, baseline);
+        const s = speedupOf(p, 'parallel', modern);
         return s && { x: xOf(p), ...s };
       }).filter(Boolean);
       datasets.push(lineDataset(`#${run.id} ${backend}`, paletteColour(datasets.length), data,
@@ -390,7 +614,7 @@ export function compareConfig(runs) {
     type: 'scatterWithErrorBars',
     data: { datasets },
     options: {
-      scales: { x: coresAxis(false), y: { min: 0, title: { display: true, text: 'speedup' } } },
+      scales: { x: coresAxis(false), y: { min: 0, title: { display: true, text: 'parallel speedup' } } },
       plugins: { tooltip: { callbacks: { label: ciLabel(fmtSpeedup) } } },
     },
   };

@@ -60,13 +60,22 @@ function buildForm() {
   form().addEventListener('submit', onSubmit);
 }
 
-const currentWorkload = () => catalog.workloads.find((w) => w.name === $('#workload').value);
+/*
+ * The workload whose parameter inputs are on the form. Choosing another one fires "input"
+ * (estimate) before "change" (rebuild), and removing a focused, edited input fires "change"
+ * while the inputs are replaced: the chosen workload's inputs do not exist yet then. So the
+ * form is read for this one, set once its inputs are built, and a missing input is a problem
+ * of the form (no estimate) rather than an exception.
+ */
+let shown = null;
+const currentWorkload = () => shown;
 
 /** Shows the chosen workload's lesson and parameters. */
 function showWorkload() {
-  const w = currentWorkload();
+  const w = catalog.workloads.find((x) => x.name === $('#workload').value);
   $('#workload-lesson').textContent = w.lesson;
   fill($('#params'), w.params.map(paramField));
+  shown = w;
   updateEstimate();
 }
 
@@ -84,7 +93,8 @@ function paramField(p) {
 
 function buildBackends() {
   fill($('#backends'), catalog.backends.map((b) => {
-    const why = b.available ? `${b.route}: ${b.how}` : `unavailable: ${b.reason || 'not built on this host'}`;
+    // The engine's route says what the backend is in C and which Python route it stands for.
+    const why = b.available ? `${b.route} (${b.how})` : `unavailable: ${b.reason || 'not built on this host'}`;
     // The title sits on the label too: a disabled input gets no hover events in some browsers.
     return el('label', { class: `check${b.available ? '' : ' unavailable'}`, title: why },
       el('input', { type: 'checkbox', name: 'backend', value: b.name, disabled: !b.available, title: why, props: { checked: b.available } }),
@@ -141,7 +151,8 @@ function readJob() {
   const problems = [];
   const params = {};
   for (const p of w.params) {
-    params[p.name] = num($(`[name="param-${p.name}"]`));
+    const input = $(`[name="param-${p.name}"]`);
+    params[p.name] = input ? num(input) : NaN;
     const msg = rangeProblem(`${w.name}.${p.name}`, params[p.name], p.min, p.max, p.integer);
     if (msg) problems.push({ field: `params.${p.name}`, message: msg });
   }

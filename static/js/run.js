@@ -33,7 +33,7 @@ const $ = (id) => document.getElementById(id);
 export async function show({ id }, ctx) {
   if (!wired) wire();
   leave();
-  state = { id, run: null, source: null, pollTimer: null, redrawTimer: null, fetches: 0, ended: false };
+  state = { id, run: null, source: null, pollTimer: null, redrawTimer: null, fetches: 0, ended: false, pointChosen: false };
   clearView(id);
 
   let run;
@@ -62,7 +62,12 @@ export function leave() {
 
 function wire() {
   wired = true;
-  $('point-select').addEventListener('change', () => state && state.run && renderLoad(state.run));
+  $('point-select').addEventListener('change', () => {
+    if (!state || !state.run) return;
+    state.pointChosen = true;
+    renderLoad(state.run);
+  });
+  $('speedup-view').addEventListener('change', () => state && state.run && renderCharts(state.run));
   $('run-cancel').addEventListener('click', cancel);
   $('run-view').addEventListener('click', (e) => {
     const b = e.target.closest('button[data-png]');
@@ -94,7 +99,7 @@ function follow() {
   }
   const source = new EventSource(api.eventsUrl(state.id));
   state.source = source;
-  $('run-live').textContent = 'Live: measurements appear as they are stored.';
+  $('run-live').textContent = 'Live: the progress, charts and figures are redrawn (at most once a second) as measurements are stored.';
   source.addEventListener('status', (e) => onEvent(e, onStatus));
   source.addEventListener('measurement', (e) => onEvent(e, onMeasurement));
   source.addEventListener('error', () => {
@@ -122,9 +127,10 @@ function onEvent(event, handler) {
 function onStatus(s) {
   const run = state.run;
   run.status = s.status;
-  if (s.progress) run.progress = s.progress;
   if (s.error) run.error = s.error;
+  // The count stays the fetched run's (see onMeasurement); a new status redraws soon.
   setStatus(run.status, run.progress.done, run.progress.total);
+  scheduleRedraw();
   if (api.ENDED.has(s.status)) {
     stopLive();
     $('run-live').textContent = '';
@@ -132,12 +138,12 @@ function onStatus(s) {
   }
 }
 
-function onMeasurement(m) {
-  const p = state.run.progress;
-  // Stored measurements are sent again on connect: the count only grows.
-  p.done = Math.max(p.done, m.seq || 0);
-  if (m.total) p.total = m.total;
-  setStatus(state.run.status, p.done, p.total);
+/*
+ * A new measurement: fetch the run again (throttled). The bar is not moved here: it moves
+ * with the fetched run, so that it and the sentence "these figures cover the N measurements
+ * stored so far" always count the same measurements.
+ */
+function onMeasurement() {
   scheduleRedraw();
 }
 
@@ -211,16 +217,15 @@ function render(run) {
   setStatus(run.status, run.progress.done, run.progress.total);
   $('run-error').textContent = run.error ? `${ENDINGS[run.status] || `This run is ${run.status}`}: ${run.error}` : '';
   renderJob(run);
-  const a = run.analysis;
-  const points = a ? ch.placePoints(a.points, run.job, a.scaling) : [];
-  const fits = a ? a.backends : [];
   const comm = mpiCause(run); // communication, when it is what limits mpi
   fill($('analysis-words'), [...describeRun(run), ...(comm ? [comm] : [])].map((s) => el('li', {}, s)));
-  renderCharts(run, points, fits);
-  renderNumbers(run, points);
+  renderCharts(run);
+  renderNumbers(run, pointsOf(run));
   renderMpi(run, $('mpi-section'));
   renderHost(run.host);
 }
+
+const pointsOf = (run) => (run.analysis ? ch.placePoints(run.analysis.points, run.job, run.analysis.scaling) : []);
 
 function renderJob(run) {
   const j = run.job;
@@ -238,15 +243,46 @@ function renderJob(run) {
   ]);
 }
 
-function renderCharts(run, points, fits) {
+/* "75% CI" — the lowest real level of the intervals shown (3 repeats give 75%, not 95%). */
+function ciWords(a) {
+  const levels = (a ? a.points : []).map((p) => p.wall_s && p.wall_s.ci_level).filter((x) => x > 0);
+  const level = a && a.ci_level_min > 0 ? a.ci_level_min : (levels.length ? Math.min(...levels) : null);
+  return level ? `${fmtPercent(level)} CI${levels.some((l) => l !== level) ? ' or more' : ''}` : 'CI';
+}
+
+function renderCharts(run) {
+  const a = run.analysis;
+  const points = pointsOf(run);
+  const fits = a ? a.backends : [];
   const weak = run.job.scaling === 'weak';
   const maxCores = Math.max(1, ...run.job.cores, ...points.map((p) => p.cores));
-  $('speedup-caption').textContent = ch.speedupBaseline(points) === 'serial'
-    ? 'Speedup vs serial, with the ideal line and the fitted model (dashed)'
-    : 'Speedup vs each backend\'s own 1 core, with the ideal line and the fitted model (dashed)';
-  ch.setChart('time', $('chart-time'), ch.timeConfig(points, weak));
-  ch.setChart('speedup', $('chart-speedup'), ch.speedupConfig(points, fits, maxCores, weak));
-  ch.setChart('efficiency', $('chart-efficiency'), ch.efficiencyConfig(points, weak));
+  const noisy = points.some((p) => p.noisy) ? '; a hollow triangle marks a noisy point' : '';
+  const cores = run.host && run.host.cores > 0 ? `; dashed: this host's ${run.host.cores} physical cores` : '';
+  $('time-caption').textContent = `Median wall time (log scale; bars: ${ciWords(a)} of the median${noisy}${cores})`;
+
+  const select = $('speedup-view');
+  const serialView = ch.hasSerialView(points);
+  select.options[1].disabled = !serialView;
+  if (!serialView) select.value = 'parallel';
+  const view = select.value;
+  $('speedup-caption').textContent = view === 'parallel'
+    ? `Parallel speedup vs ${ch.baselineWords(points)}, with the ideal line${fits.some(ch.drawableFit) ? ' and the fitted model (dashed)' : ''}`
+    : 'Total gain vs serial: vectorisation included, so not comparable with the ideal line';
+  $('numbers-ci').textContent = `${ciWords(a)} of median`;
+
+  const kind = ch.rateKind(points);
+  const calibration = a ? a.calibration : null;
+  const limit = ch.limitLine(calibration, kind, maxCores);
+  $('rate-caption').textContent = `Throughput (${kind.unit})${limit ? `, with ${limit.label === 'calibrated bandwidth' ? 'the calibrated read bandwidth' : 'the calibrated peak FLOP rate'} (dashed): the most this machine can give`
+    : kind.limit ? ': no calibration with this run (calibrate in the System view to see the machine\'s limit)' : ''}`;
+
+  ch.setChart('time', $('chart-time'), ch.timeConfig(points, weak, run.host));
+  ch.setChart('speedup', $('chart-speedup'), ch.speedupConfig(points, fits, maxCores, weak, run.host, view));
+  ch.setChart('efficiency', $('chart-efficiency'), ch.efficiencyConfig(points, weak, run.host));
+  ch.setChart('rate', $('chart-rate'), ch.rateConfig(points, calibration, maxCores, weak, run.host));
+  $('phases-caption').textContent = ch.phasesMode(points) === 'median_run'
+    ? 'Phases of each point\'s median run (they add up to its wall time)'
+    : 'Phases per point: per-phase medians (this server gives no median run: they need not add up to the median wall time)';
   ch.setChart('phases', $('chart-phases'), ch.phasesConfig(points));
   fillPointSelect(points);
   renderLoad(run);
@@ -264,7 +300,7 @@ function fillPointSelect(points) {
     fill(select, points.map((p, i) => el('option', { value: keys[i] },
       `${p.backend} on ${p.cores} core${p.cores > 1 ? 's' : ''}${keys[i].split(':').length > 2 ? `, size ${fmtParam(p.size)}` : ''}`)));
   }
-  if (keys.includes(keep)) {
+  if (keys.includes(keep) && state.pointChosen) {
     select.value = keep;
   } else if (points.length) {
     const widest = points.reduce((best, p) => (p.cores > best.cores ? p : best), points[0]);
@@ -272,46 +308,65 @@ function fillPointSelect(points) {
   }
 }
 
+/* The per-worker bars and the note under them, both from the chosen point's median run. */
 function renderLoad(run) {
   const [backend, coresText, sizeText] = $('point-select').value.split(':');
   const cores = Number(coresText);
   const size = sizeText === undefined ? null : Number(sizeText);
-  const busy = backend ? ch.workerBusy(run.measurements || [], backend, cores, size) : [];
-  ch.setChart('load', $('chart-load'), ch.loadConfig(busy, backend || ''));
   const p = run.analysis && run.analysis.points.find((x) => x.backend === backend && x.cores === cores
     && (size === null || x.size === size));
-  $('load-note').textContent = p
-    ? `Imbalance (busiest ÷ mean worker): ${fmtNumber(p.imbalance)}; overhead (wall − busiest worker): ${fmtSeconds(p.overhead_s)}; CPU use ${fmtPercent(p.cpu_util)}.${ranOn(run, backend, cores)}`
-    : '';
+  const median = p ? ch.medianRun(p, run.measurements) : null;
+  ch.setChart('load', $('chart-load'), ch.loadConfig(median, backend || ''));
+  if (!median) {
+    $('load-note').textContent = '';
+    return;
+  }
+  const wait = median.wait_s && median.wait_s.some((x) => x > 0)
+    ? `; mean wait at barriers ${fmtSeconds(median.wait_s.reduce((s, x) => s + x, 0) / median.wait_s.length)}` : '';
+  const imbalance = Number.isFinite(median.imbalance) ? median.imbalance.toFixed(2) : '–';
+  $('load-note').textContent = `The median run (measurement #${median.seq}, wall ${fmtSeconds(median.wall_s)}): `
+    + `imbalance (busiest ÷ mean worker) ${imbalance}${wait}. CPU use of the point: ${fmtPercent(p.cpu_util)}.`
+    + ranOn((run.measurements || []).find((m) => m.seq === median.seq));
 }
 
-/** " Last run on CPUs 0, 1 (hosts a, b)." for the point's latest measurement, or "". */
-function ranOn(run, backend, cores) {
-  const ms = (run.measurements || []).filter((m) => m.backend === backend && m.cores === cores && m.cpus);
-  const m = ms[ms.length - 1];
-  if (!m || m.cpus.every((c) => c < 0)) return '';
+/* Above a calibrated limit is not a measurement of the limit: say what it can mean. */
+const ABOVE = 1.05;
+function ofLimit(fraction, what) {
+  if (fraction == null) return '';
+  return fraction > ABOVE ? ` (${fmtPercent(fraction)} of the calibrated ${what}: above it, so cached data or a low calibration)`
+    : ` (${fmtPercent(fraction)} of the calibrated ${what})`;
+}
+
+/** " It ran on CPUs 0, 1 (ranks on a, b)." for measurement m, or "" when unknown. */
+function ranOn(m) {
+  if (!m || !m.cpus || m.cpus.every((c) => c < 0)) return '';
   const hosts = m.hosts && new Set(m.hosts).size > 1 ? ` (ranks on ${m.hosts.join(', ')})` : '';
-  return ` Last run on CPU${m.cpus.length > 1 ? 's' : ''} ${m.cpus.map((c) => (c < 0 ? '?' : c)).join(', ')}${hosts}.`;
+  return ` It ran on CPU${m.cpus.length > 1 ? 's' : ''} ${m.cpus.map((c) => (c < 0 ? '?' : c)).join(', ')}${hosts}.`;
 }
 
 function throughput(p, unit) {
-  if (p.gbs > 0) return `${fmtNumber(p.gbs)} GB/s${p.bw_fraction != null ? ` (${fmtPercent(p.bw_fraction)} of bandwidth)` : ''}`;
-  if (p.gflops > 0) return `${fmtNumber(p.gflops)} GFLOP/s${p.flops_fraction != null ? ` (${fmtPercent(p.flops_fraction)} of peak)` : ''}`;
+  if (p.gbs > 0) return `${fmtNumber(p.gbs)} GB/s${ofLimit(p.bw_fraction, 'bandwidth')}`;
+  if (p.gflops > 0) return `${fmtNumber(p.gflops)} GFLOP/s${ofLimit(p.flops_fraction, 'peak')}`;
   return `${fmtNumber(p.rate)} ${unit}/s`;
 }
 
 function renderNumbers(run, points) {
   const unit = (run.measurements && run.measurements[0] && run.measurements[0].unit) || 'item';
+  const modern = ch.hasParallelBaseline(points);
   fill($('numbers').tBodies[0], points.map((p) => {
     const w = p.wall_s;
-    const speedup = p.speedup != null ? fmtSpeedup(p.speedup) : `${fmtSpeedup(p.speedup_self)} (own 1 core)`;
-    return el('tr', {},
+    const s = ch.speedupValue(p, 'parallel', modern);
+    const eff = modern ? p.efficiency : (s != null ? s / p.cores : null);
+    const speedup = el('td', { title: modern ? `vs ${p.baseline}` : 'vs its own 1 core' }, fmtSpeedup(s));
+    const excluded = p.runs - p.verified;
+    return el('tr', { class: p.noisy ? 'noisy' : '' },
       el('th', { scope: 'row' }, p.backend), el('td', {}, p.cores), el('td', {}, fmtParam(p.size)),
-      el('td', {}, fmtSeconds(w.median)),
-      el('td', {}, `${fmtSeconds(w.ci_lo)} – ${fmtSeconds(w.ci_hi)} (${fmtPercent(w.ci_level)})`),
-      el('td', {}, speedup), el('td', {}, fmtPercent(p.efficiency)), el('td', {}, throughput(p, unit)),
+      el('td', {}, fmtSeconds(w.median), p.noisy ? el('span', { class: 'flag', title: 'noisy: the figures of this point are uncertain' }, ` noisy (${p.noise || 'wide spread'})`) : null),
+      el('td', { class: 'wrap' }, `${fmtSeconds(w.ci_lo)} – ${fmtSeconds(w.ci_hi)} (${fmtPercent(w.ci_level)})`),
+      speedup, el('td', {}, fmtPercent(eff)), el('td', { class: 'wrap' }, throughput(p, unit)),
       el('td', {}, fmtPercent(p.cpu_util)), el('td', {}, `${fmtNumber(p.vcsw)} / ${fmtNumber(p.ivcsw)}`),
-      el('td', { class: p.verified < p.runs ? 'bad' : '' }, `${p.verified}/${p.runs}`));
+      el('td', { class: excluded > 0 ? 'bad' : '', title: excluded > 0 ? `${excluded} left out of the figures` : '' },
+        `${p.verified}/${p.runs}`));
   }));
 }
 

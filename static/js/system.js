@@ -9,6 +9,9 @@ import { renderTopology } from './topology.js';
 let wired = false;
 const $ = (id) => document.getElementById(id);
 
+const CALIBRATION_POLL_MS = 1000;
+let calibration = null; // the calibration launched from this page: {id, timer}
+
 /** The view's entry point; each part shows its own failure, the others still draw. */
 export async function show(_params, ctx) {
   if (!wired) wire();
@@ -20,6 +23,7 @@ export async function show(_params, ctx) {
     renderTopology($('system-topology'), system.value.host.topology);
     fillFacts($('system-limits'), limitFacts(system.value.limits));
     fillFacts($('system-calibration'), calibrationFacts(system.value.calibration));
+    $('calibrate').disabled = Boolean(calibration);
   } else {
     failed('system-host', 'The host description', system.reason);
   }
@@ -40,6 +44,7 @@ function failed(id, what, err) {
 
 function wire() {
   wired = true;
+  $('calibrate').addEventListener('click', startCalibration);
   $('token-form').addEventListener('submit', (e) => {
     e.preventDefault();
     api.setToken($('api-token').value.trim());
@@ -78,8 +83,9 @@ function limitFacts(l) {
 }
 
 function calibrationFacts(c) {
-  if (!c) return [['Calibration', 'none: run `make calibrate` to compare runs with this machine\'s bandwidth and FLOP rate']];
+  if (!c) return [['Calibration', 'none yet: press Calibrate (or run `make calibrate`) to compare runs with this machine\'s bandwidth and FLOP rate']];
   return [
+    ['Sanity check', c.status ? `${c.status}${c.note ? `: ${c.note}` : ''}` : null],
     ['Memory read', `${fmtNumber(c.read_gbs_1)} GB/s on 1 core, ${fmtNumber(c.read_gbs_all)} GB/s on ${c.threads}`],
     ['Triad', `${fmtNumber(c.triad_gbs_1)} GB/s on 1 core, ${fmtNumber(c.triad_gbs_all)} GB/s on ${c.threads}`],
     ['Peak FMA', `${fmtNumber(c.gflops_1)} GFLOP/s on 1 core, ${fmtNumber(c.gflops_all)} GFLOP/s on ${c.threads}`],
@@ -100,4 +106,79 @@ function fillBackends(backends) {
   fill($('system-backends').tBodies[0], backends.map((b) => el('tr', {},
     el('th', { scope: 'row' }, b.name), el('td', {}, b.route), el('td', {}, b.how),
     el('td', { class: b.available ? '' : 'bad' }, b.available ? 'yes' : `no: ${b.reason || 'unknown reason'}`))));
+}
+
+/* ---------- calibrate ---------- */
+
+const CALIBRATION_ENDED = new Set(['done', 'refused', 'failed']);
+
+function calibrationLine(c) {
+  const gbs = (x) => `${fmtNumber(x)} GB/s`;
+  switch (c.status) {
+    case 'queued':
+      return c.ahead > 0
+        ? `Calibration #${c.id} waits for ${c.ahead} run${c.ahead > 1 ? 's' : ''} ahead of it (it never measures during a run)…`
+        : `Calibration #${c.id} is about to start…`;
+    case 'running': return `Calibration #${c.id} is measuring memory bandwidth and peak FLOP rate (a few seconds)…`;
+    case 'done': return `Calibration #${c.id} done: reads ${gbs(c.calibration.read_gbs_1)} on 1 core, `
+      + `${gbs(c.calibration.read_gbs_all)} on ${c.calibration.threads}; later runs are compared with it.`;
+    case 'refused': return `Calibration #${c.id} not used (the calibration in force is unchanged). The engine says: ${c.message}`;
+    default: return `Calibration #${c.id} failed: ${c.message || 'no reason given'}`;
+  }
+}
+
+function showCalibration(c) {
+  const line = $('calibrate-status');
+  line.textContent = calibrationLine(c);
+  line.dataset.status = c.status;
+  line.className = ['refused', 'failed'].includes(c.status) ? 'form-error' : 'hint';
+}
+
+async function startCalibration() {
+  const button = $('calibrate');
+  button.disabled = true;
+  let answer;
+  try {
+    answer = await api.startCalibration();
+  } catch (e) {
+    const line = $('calibrate-status');
+    line.textContent = `The calibration could not be queued: ${e.message}`;
+    line.dataset.status = 'failed';
+    line.className = 'form-error';
+    button.disabled = false;
+    return;
+  }
+  calibration = { id: answer.id, timer: null };
+  showCalibration({ id: answer.id, status: 'queued', ahead: 0 });
+  pollCalibration();
+}
+
+/* Follows the calibration until it ends, then shows the machine's new limits. */
+async function pollCalibration() {
+  if (!calibration) return;
+  const { id } = calibration;
+  let c;
+  try {
+    c = await api.getCalibration(id);
+  } catch (e) {
+    showCalibration({ id, status: 'failed', message: `its state could not be read: ${e.message}` });
+    calibration = null;
+    $('calibrate').disabled = false;
+    return;
+  }
+  showCalibration(c);
+  if (!CALIBRATION_ENDED.has(c.status)) {
+    calibration.timer = setTimeout(pollCalibration, CALIBRATION_POLL_MS);
+    return;
+  }
+  calibration = null;
+  $('calibrate').disabled = false;
+  if (c.status === 'done') {
+    api.forgetSystem();
+    try {
+      fillFacts($('system-calibration'), calibrationFacts((await api.getSystem()).calibration));
+    } catch (e) {
+      showNotice(`The new calibration could not be shown: ${e.message}`, 'system-calibration');
+    }
+  }
 }

@@ -101,7 +101,7 @@ describe('launch a run from the form', { timeout: 90000 }, () => {
             };
             const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${a} != ${b}`);
 
-            for (const name of ['time', 'speedup', 'efficiency', 'load', 'phases'])
+            for (const name of ['time', 'speedup', 'efficiency', 'rate', 'load', 'phases'])
                 assert.ok(charts[name], `window.scalelab.charts.${name} missing (have ${Object.keys(charts).join(', ')})`);
             assert.equal(charts.time.canvasId, 'chart-time');
             assert.equal(charts.speedup.canvasId, 'chart-speedup');
@@ -127,7 +127,12 @@ describe('launch a run from the form', { timeout: 90000 }, () => {
             for (const p of ideal.points) assert.equal(p.y, Number(p.x), `ideal is y = x: ${JSON.stringify(p)}`);
             const tSpeed = byLabel(charts.speedup, 'threads');
             assert.deepEqual(tSpeed.points.map((p) => Number(p.x)), [1, 2]);
-            for (const p of tSpeed.points) near(p.y, point('threads', Number(p.x)).speedup, `speedup threads@${p.x}`);
+            // The parallel gain: against the point's baseline (one core of the same kernel); a
+            // server without baselines: against the backend's own 1 core, never against serial.
+            const parallel = (a) => (typeof a.baseline === 'string' ? a.speedup : a.speedup_self);
+            for (const p of tSpeed.points) near(p.y, parallel(point('threads', Number(p.x))), `speedup threads@${p.x}`);
+            assert.ok(Math.abs(tSpeed.points[0].y - 1) < 1e-9 || typeof point('threads', 1).baseline === 'string',
+                `threads at 1 core sits at ${tSpeed.points[0].y}x, not 1x`);
 
             const tEff = byLabel(charts.efficiency, 'threads');
             assert.deepEqual(tEff.points.map((p) => Number(p.x)), [1, 2]);

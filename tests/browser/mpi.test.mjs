@@ -57,8 +57,13 @@ describe('mpi in the dashboard', { timeout: 120000 }, () => {
             assert.match(await page.locator('#mpi-section .mpi-hosts').innerText(), /slot/);
             // where the ranks ran: the load chart's note names their CPUs
             await page.selectOption('#point-select', 'mpi:2');
-            const cpus = run.measurements.filter((m) => m.backend === 'mpi' && m.cores === 2).pop().cpus;
-            assert.match(await page.locator('#load-note').innerText(), new RegExp(`Last run on CPUs ${cpus.join(', ')}\\.`));
+            const note = await waitFor(page, 'the load note of mpi on 2 cores', () => {
+                const t = document.querySelector('#load-note').textContent;
+                return /measurement #\d+/.test(t) && t;
+            });
+            const seq = Number(note.match(/measurement #(\d+)/)[1]);
+            const cpus = run.measurements.find((m) => m.seq === seq).cpus;
+            assert.match(note, new RegExp(`It ran on CPUs ${cpus.join(', ')}\\.`));
             await screenshot(page, 'run-mpi', { docsName: 'run-mpi.png' });
             assertClean(problems);
         } finally { await context.close(); }
