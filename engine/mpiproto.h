@@ -15,11 +15,15 @@
 #include "workload.h"
 
 #define SL_MPI_TOKEN_LEN 32   /* hex characters of the token a rank proves itself with */
+/* Bumped whenever a message below changes: an engine and a rank program from different
+ * builds would otherwise misread each other's structs. */
+#define SL_MPI_PROTO_VERSION 2
 #define SL_MPI_HOST_LEN 64
 
 /* First message of a rank, after connecting. */
 struct sl_mpi_hello {
     char token[SL_MPI_TOKEN_LEN]; /* the token given on the rank's command line */
+    uint32_t version;             /* SL_MPI_PROTO_VERSION of the rank's build */
     uint32_t rank, ranks;         /* MPI_COMM_WORLD rank and size */
     uint32_t threads;             /* OpenMP threads it runs */
     int32_t pid;                  /* its process id (on its host) */

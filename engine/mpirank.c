@@ -327,7 +327,8 @@ int main(int argc, char **argv)
     uint64_t *busy = calloc(3 * (size_t)k.threads, sizeof *busy), *wait = busy + k.threads;
     int64_t *cpu = (int64_t *)(busy + 2 * k.threads);
     struct sl_mpi_hello h = {.rank = (uint32_t)k.me, .ranks = (uint32_t)k.n,
-                             .threads = k.threads, .pid = getpid()};
+                             .threads = k.threads, .pid = getpid(),
+                             .version = SL_MPI_PROTO_VERSION};
     memcpy(h.token, token, SL_MPI_TOKEN_LEN);
     gethostname(h.host, sizeof h.host - 1);
     k.fd = connect_engine(addr);

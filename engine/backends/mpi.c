@@ -352,7 +352,8 @@ static pid_t spawn_mpirun(const struct world *w, const char *addr, const char *t
     return pid;
 }
 
-/* Accept one rank's connection and hello; 0, or -1 with the error set. */
+/* Accept one rank's connection and hello: 1 when it is one of ours, 0 when it was not (ignored),
+ * -1 when accept failed, -2 when the rank is from another build (error set). */
 static int accept_rank(struct world *w, int lfd, const char *token)
 {
     struct sl_mpi_hello h;
@@ -365,6 +366,12 @@ static int accept_rank(struct world *w, int lfd, const char *token)
         h.ranks != w->ranks || h.rank >= w->ranks || w->fds[h.rank] >= 0) {
         close(fd); /* not one of ours, or confused: ignore it */
         return 0;
+    }
+    if (h.version != SL_MPI_PROTO_VERSION) {
+        sl_backend_set_error("scalelab-mpi-rank speaks protocol %u, this engine %d: they come "
+                             "from different builds (run make)", h.version, SL_MPI_PROTO_VERSION);
+        close(fd);
+        return -2;
     }
     tv.tv_sec = 0; /* runs may take as long as they take: the server's timeout bounds them */
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -413,11 +420,12 @@ static int world_launch(struct world *w)
         int status, pr = poll(&pfd, 1, 100);
         if (pr > 0) {
             int a = accept_rank(w, lfd, token);
-            if (a < 0) {
+            if (a == -1)
                 sl_backend_set_error("accepting a rank failed: %s", strerror(errno));
-                rc = -SL_ESYS;
-            }
-            connected += (unsigned)a;
+            if (a < 0)
+                rc = a == -1 ? -SL_ESYS : -SL_EUNAVAIL;
+            if (a > 0)
+                connected++;
         } else if (waitpid(w->mpirun, &status, WNOHANG) == w->mpirun) {
             w->mpirun = 0;
             sl_backend_set_error("mpirun ended (%s %d) after %u of %u ranks connected; its "
