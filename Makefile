@@ -70,7 +70,7 @@ CHROMIUM  ?= /usr/bin/chromium
 
 # Quiet by default; `make V=1` shows every command.
 Q := $(if $(V),,@)
-.PHONY: all run check vendor test test-unit test-api test-browser test-multihost test-fresh screenshots bench bench-engine bench-store bench-server asan clean calibrate \
+.PHONY: all run check vendor test test-unit test-api test-browser test-multihost test-fuzz fuzz test-fresh screenshots bench bench-engine bench-store bench-server bench-callgrind asan clean calibrate \
         test-docker lint-docker
 all: $(ENGINE) $(SERVER) $(MPI_RANK) vendor
 vendor: $(VENDOR)
@@ -142,7 +142,9 @@ $(MPI_RANK): $(BUILD)/engine/mpirank.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
-$(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(STORE_OBJ) $(LIB)
+# The server's pure request checks are unit-tested too (the rest of server/ through the API).
+TEST_SERVER_OBJ := $(addprefix $(BUILD)/server/,guard.o reply.o jsonin.o accesslog.o)
+$(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(TEST_SERVER_OBJ) $(STORE_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(SERVER_LIBS) $(shell pkg-config --libs criterion)
@@ -167,7 +169,7 @@ $(HELLO_MHD): $(BUILD)/bench/hello_mhd.o
 # Unit tests (one Criterion binary; tests that start the engine find it through
 # SCALELAB_ENGINE), then the API tests against a real server (node --test), then the
 # dashboard in a headless Chromium against a real server (node --test, playwright-core).
-test: test-unit test-api test-browser
+test: test-unit test-api test-browser test-fuzz
 test-unit: $(TEST_BIN) $(ENGINE) $(MPI_RANK)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) $(TEST_BIN) --jobs 1 $(TEST_ARGS)
 test-api: $(ENGINE) $(SERVER) $(MPI_RANK)
@@ -181,13 +183,47 @@ test-browser: $(ENGINE) $(SERVER) $(MPI_RANK) $(VENDOR)
 test-multihost: $(ENGINE) $(MPI_RANK)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) bash tests/multihost/run.sh
 
+# Fuzzing with clang's libFuzzer (Debian: clang, libclang-rt-14-dev): the server's request
+# path (raw bytes to a real daemon, tests/fuzz/fuzz_request.c) and the job parser behind the
+# strict JSON entry (fuzz_job.c). The code they aim at is compiled here with clang, libFuzzer's
+# coverage, ASan and UBSan; the rest links from the normal build. Each target runs FUZZ_TIME
+# seconds from its committed seed corpus (tests/fuzz/corpus/NAME/); `make test` runs them for
+# 20 s each, `make fuzz FUZZ_TIME=600` for longer. Findings go to $(FUZZ)/artifacts/.
+FUZZ_CC     ?= clang
+FUZZ        := build-fuzz
+FUZZ_TIME   ?= 20
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 -MMD -MP -pthread -Iengine $(PKG_CFLAGS) \
+               $(SERVER_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+# What each target runs of ours (instrumented); the rest links from the normal build.
+FUZZ_JOB_OBJ := $(addprefix $(FUZZ)/,tests/fuzz/fuzz_job.o server/jsonin.o server/reply.o engine/job.o)
+FUZZ_REQ_OBJ := $(addprefix $(FUZZ)/,tests/fuzz/fuzz_request.o server/http.o server/guard.o \
+                  server/reply.o server/jsonin.o server/static.o server/accesslog.o \
+                  server/metrics.o engine/job.o)
+FUZZ_BINS   := $(FUZZ)/fuzz_job $(FUZZ)/fuzz_request
+FUZZ_LINK    = $(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@ $(PKG_LIBS) $(SERVER_LIBS) -lgomp -lm -pthread
+.SECONDARY: $(FUZZ_JOB_OBJ) $(FUZZ_REQ_OBJ)
+
+$(FUZZ)/%.o: %.c $(GEN)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (fuzz)")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+$(FUZZ)/fuzz_job: $(FUZZ_JOB_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(FUZZ_LINK)
+$(FUZZ)/fuzz_request: $(FUZZ_REQ_OBJ) $(BUILD)/server/queue.o $(BUILD)/server/events.o $(STORE_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(FUZZ_LINK)
+fuzz test-fuzz: $(FUZZ_BINS)
+	bash tests/fuzz/run.sh $(FUZZ) $(FUZZ_TIME)
+
 # Start the service (what ./setup.sh run does once the packages are there).
 run: all
 	$(SERVER) $(RUN_ARGS)
 
 # Static checks: every shell script (shellcheck, when installed), both Dockerfiles, and the
 # dashboard's modules parse.
-SHELL_SCRIPTS := setup.sh .ci/run bench/bench_server.sh docker/test.sh tests/fresh/run.sh tools/debian-rootfs.sh \
+SHELL_SCRIPTS := setup.sh .ci/run bench/bench_server.sh bench/callgrind_health.sh tests/fuzz/run.sh docker/test.sh tests/fresh/run.sh tools/debian-rootfs.sh \
                  tests/multihost/run.sh
 check: lint-docker
 	@if command -v shellcheck >/dev/null; then shellcheck $(SHELL_SCRIPTS) && echo "shellcheck: ok"; \
@@ -216,6 +252,16 @@ bench-server: $(SERVER) $(ENGINE) $(HELLO_MHD)
 	SCALELAB_SERVER=$(abspath $(SERVER)) SCALELAB_ENGINE=$(abspath $(ENGINE)) \
 	  HELLO_MHD=$(abspath $(HELLO_MHD)) bash bench/bench_server.sh
 
+# Instructions per GET /api/health, scalelab-server against bare libmicrohttpd, under
+# valgrind's callgrind (repeatable where req/s on a shared machine is not). Built apart for
+# x86-64-v3: valgrind 3.19 cannot decode the AVX-512 code -march=native may produce.
+bench-callgrind:
+	$(MAKE) BUILD=build-cg MARCH=x86-64-v3 build-cg/bin/scalelab-server build-cg/bin/scalelab-engine \
+	    build-cg/bench/hello_mhd
+	SCALELAB_SERVER=$(abspath build-cg/bin/scalelab-server) \
+	  SCALELAB_ENGINE=$(abspath build-cg/bin/scalelab-engine) \
+	  HELLO_MHD=$(abspath build-cg/bench/hello_mhd) bash bench/callgrind_health.sh
+
 calibrate: $(ENGINE)
 	$(ENGINE) calibrate
 
@@ -232,6 +278,6 @@ asan:
 	    CFLAGS='-O1 -march=$(MARCH)' test-unit
 
 clean:
-	rm -rf build build-asan static/vendor
+	rm -rf build build-asan build-fuzz build-cg static/vendor
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(FUZZ) -name '*.d' 2>/dev/null)

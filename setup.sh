@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_PKGS=(build-essential pkg-config libjansson-dev libmicrohttpd-dev libsqlite3-dev openmpi-bin libopenmpi-dev libhwloc-dev)
-TEST_PKGS=(libcriterion-dev nodejs chromium openssh-server openssh-client iproute2)
+TEST_PKGS=(libcriterion-dev nodejs chromium clang libclang-rt-14-dev openssh-server openssh-client iproute2)
 BENCH_PKGS=(wrk curl)
 # make runs npm ci for the dashboard's libraries (static/vendor/). Debian's npm conflicts with
 # a nodejs that brings its own npm (NodeSource's): ask for the packages only when npm is missing.

@@ -1,7 +1,8 @@
 /* hello_mhd.c — a bare libmicrohttpd server, the yardstick for scalelab-server's speed.
  *
  * It runs libmicrohttpd exactly as scalelab-server does (internal polling thread, epoll,
- * suspend/resume allowed, a thread pool of one thread per usable CPU, bound to 127.0.0.1)
+ * suspend/resume allowed, a thread pool of one thread per usable CPU, bound to 127.0.0.1,
+ * the same per-connection memory pool)
  * and answers every GET with {"status":"ok"} from one persistent response made at start.
  * Whatever scalelab-server loses against this figure is the cost of its own code: routing,
  * JSON, SQLite, logging. bench/bench_server.sh runs both under wrk.
@@ -20,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "http.h" /* the pool size scalelab-server uses */
 
 static const char ok_body[] = "{\"status\":\"ok\"}\n";
 static const char bad_method_body[] =
@@ -137,6 +140,7 @@ int main(int argc, char **argv)
                          (uint16_t)port, NULL, NULL, on_request, &a,
                          MHD_OPTION_THREAD_POOL_SIZE, cpus_allowed(),
                          MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&addr,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, SL_HTTP_POOL_BYTES,
                          MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "hello_mhd: cannot listen on 127.0.0.1:%ld\n", port);

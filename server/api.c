@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "analysis.h"
 #include "job.h"
@@ -232,23 +231,11 @@ static enum MHD_Result reply_queued(struct sl_req *r, const char *prefix, int64_
 static enum MHD_Result run_create(struct sl_req *r)
 {
     struct sl_server *srv = r->srv;
-    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
-    if (ct && strncasecmp(ct, "application/json", 16) != 0)
-        return sl_reply_error(r, 415, "unsupported_media_type",
-                              "send the job as JSON with 'Content-Type: application/json'");
-    if (!r->body || r->len == 0)
-        return sl_reply_error(r, 400, "bad_json",
-                              "the body must be a JSON job such as {\"workload\": \"pi\"}");
-    json_error_t e;
-    json_t *body = json_loadb(r->body, r->len, 0, &e);
-    if (!body)
-        return sl_reply_error(r, 400, "bad_json", "the body is not valid JSON: %s (line %d, column %d)",
-                              e.text, e.line, e.column);
-    if (!json_is_object(body)) {
-        json_decref(body);
-        return sl_reply_error(r, 400, "bad_json",
-                              "the body must be a JSON object such as {\"workload\": \"pi\"}");
-    }
+    /* Content-Type, Origin and token were checked before the body was read (guard.c). */
+    json_t *body;
+    enum MHD_Result ret;
+    if (sl_req_json_object(r, &body, &ret) != 0)
+        return ret;
     struct sl_job job;
     struct sl_job_limits lim;
     char err[512];
@@ -259,12 +246,11 @@ static enum MHD_Result run_create(struct sl_req *r)
     int rc = sl_job_from_json(body, &lim, &job, err, sizeof err);
     json_decref(body);
     if (rc) {
-        const char *code, *field = sl_job_error_field();
+        const char *code;
         unsigned status = status_of_error(rc, &code);
-        json_t *refusal = json_pack("{s{ssss}}", "error", "code", code, "message", err);
-        if (refusal && *field) /* lets a form show the message next to the field it concerns */
-            json_object_set_new(json_object_get(refusal, "error"), "field", json_string(field));
-        return sl_reply_json(r, status, refusal);
+        /* err quotes the client's text and may be cut mid-character: sl_reply_refusal trims
+         * it; "field" lets a form show the message next to the field it concerns. */
+        return sl_reply_refusal(r, status, code, sl_job_error_field(), err);
     }
     if (sl_queue_length(srv->queue) >= srv->cfg.max_queue)
         goto full;
@@ -280,7 +266,7 @@ static enum MHD_Result run_create(struct sl_req *r)
     }
     return reply_queued(r, "/api/runs/", id);
 full: {
-    struct MHD_Response *er = sl_error_response("queue_full", "the queue is full: retry later");
+    struct MHD_Response *er = sl_error_response("queue_full", "the queue is full: retry later", NULL);
     if (er)
         MHD_add_response_header(er, "Retry-After", "30");
     return sl_reply_response(r, 429, er);
@@ -561,14 +547,13 @@ static enum MHD_Result compare(struct sl_req *r)
 /* POST /api/calibrate: queued like a run (it measures the machine, so never during a run). */
 static enum MHD_Result calibrate_create(struct sl_req *r)
 {
-    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+    /* Content-Type, Origin and token were checked before the body was read (guard.c). */
     if (r->body && r->len > 0) {
-        if (ct && strncasecmp(ct, "application/json", 16) != 0)
-            return sl_reply_error(r, 415, "unsupported_media_type",
-                                  "send {} with 'Content-Type: application/json' (or no body)");
-        json_error_t e;
-        json_t *body = json_loadb(r->body, r->len, 0, &e);
-        int empty = json_is_object(body) && json_object_size(body) == 0;
+        json_t *body;
+        enum MHD_Result ret;
+        if (sl_req_json_object(r, &body, &ret) != 0)
+            return ret;
+        int empty = json_object_size(body) == 0;
         json_decref(body);
         if (!empty)
             return sl_reply_error(r, 400, "bad_json",
@@ -576,7 +561,7 @@ static enum MHD_Result calibrate_create(struct sl_req *r)
     }
     int64_t id = sl_queue_calibrate(r->srv->queue);
     if (id < 0) {
-        struct MHD_Response *er = sl_error_response("queue_full", "the queue is full: retry later");
+        struct MHD_Response *er = sl_error_response("queue_full", "the queue is full: retry later", NULL);
         if (er)
             MHD_add_response_header(er, "Retry-After", "30");
         return sl_reply_response(r, 429, er);

@@ -1,147 +1,42 @@
-/* http.c — the HTTP side: libmicrohttpd daemon, a request's life, routing, replies, static
- * files, bearer-token check, access log and request metrics.
+/* http.c — the HTTP side: the libmicrohttpd daemon, a request's life, and routing.
  *
- * libmicrohttpd calls the access handler several times per request: the first call only
- * allocates our request (answering then would lose keep-alive), the next ones hand over
- * the body in pieces, and the last one (no more data) is where the route runs. Bodies are
- * bounded; past the bound the rest is read and dropped and the request answered 413.
- * The daemon runs a pool of epoll threads; streams (SSE) suspend their connection instead
- * of blocking a thread.
+ * libmicrohttpd calls the access handler several times per request. The first call has
+ * the headers but none of the body: the route is found and every check that needs only
+ * headers runs there (guard.c: framing, Host, Origin, Content-Type, token), so a refused
+ * request is answered before a byte of its body is read, with "Connection: close" (MHD
+ * then drops the rest instead of reading it as a next request). Otherwise the first call
+ * only allocates our request (answering then would lose keep-alive); the next ones hand
+ * over the body in pieces, bounded by SL_MAX_BODY; the last one (no more data) runs the
+ * route. The daemon runs a pool of epoll threads; streams (SSE) suspend their connection
+ * instead of blocking a thread. Completion feeds the metrics and the access log.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "accesslog.h"
+#include "guard.h"
+#include "http.h"
+#include "jsonin.h"
 #include "server.h"
 #include "sl.h"
-
-/* --- replies --- */
-
-enum MHD_Result sl_reply_response(struct sl_req *r, unsigned status, struct MHD_Response *resp)
-{
-    if (!resp)
-        return MHD_NO;
-    r->status = status;
-    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-enum MHD_Result sl_reply_body(struct sl_req *r, unsigned status, const char *type,
-                              const char *body, size_t len, int copy, const char *disposition)
-{
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        len, (void *)body, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_MUST_FREE);
-    if (!resp)
-        return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", type);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    if (disposition)
-        MHD_add_response_header(resp, "Content-Disposition", disposition);
-    return sl_reply_response(r, status, resp);
-}
-
-enum MHD_Result sl_reply_json(struct sl_req *r, unsigned status, json_t *json)
-{
-    char *s = json ? json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-    json_decref(json);
-    if (!s)
-        return sl_reply_body(r, 500, "application/json",
-                             "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}",
-                             58, 1, NULL);
-    return sl_reply_body(r, status, "application/json", s, strlen(s), 0, NULL);
-}
-
-/* {"error": {"code", "message"}} as a response, for the caller to add headers to. */
-struct MHD_Response *sl_error_response(const char *code, const char *msg)
-{
-    json_t *o = json_pack("{s{ssss}}", "error", "code", code, "message", msg);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!s)
-        return NULL;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(s);
-        return NULL;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    return resp;
-}
-
-enum MHD_Result sl_reply_error(struct sl_req *r, unsigned status, const char *code,
-                               const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return sl_reply_response(r, status, sl_error_response(code, msg));
-}
+#include "static.h"
 
 const char *sl_req_arg(struct sl_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* --- static files --- */
-
-static const struct {
-    const char *ext, *type;
-} mime[] = {
-    {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-    {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-    {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
-    {".ico", "image/x-icon"}, {".map", "application/json"}, {".txt", "text/plain; charset=utf-8"},
-};
-
-static const char *mime_type(const char *path)
+int sl_req_json_object(struct sl_req *r, json_t **out, enum MHD_Result *ret)
 {
-    const char *dot = strrchr(path, '.');
-    for (size_t i = 0; dot && i < sizeof mime / sizeof mime[0]; i++)
-        if (strcmp(dot, mime[i].ext) == 0)
-            return mime[i].type;
-    return "application/octet-stream";
-}
-
-enum MHD_Result sl_serve_static(struct sl_req *r)
-{
-    const char *url = strcmp(r->url, "/") == 0 ? "/index.html" : r->url;
-    char path[PATH_MAX], real[PATH_MAX], root[PATH_MAX];
-    r->route = "static";
-    /* MHD has already decoded %xx: a ".." segment here is a real one. Refuse it outright,
-     * and check the resolved path too (a symlink must not lead outside either). */
-    if (strstr(url, "/..") || strstr(url, "\\") || strlen(url) > 512)
-        return sl_reply_error(r, 404, "not_found", "no such file");
-    snprintf(path, sizeof path, "%s%s", r->srv->cfg.static_dir, url);
-    if (!realpath(r->srv->cfg.static_dir, root) || !realpath(path, real) ||
-        strncmp(real, root, strlen(root)) != 0 || real[strlen(root)] != '/')
-        return sl_reply_error(r, 404, "not_found", "no such file");
-    int fd = open(real, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0)
-            close(fd);
-        return sl_reply_error(r, 404, "not_found", "no such file");
-    }
-    struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
-    if (!resp) {
-        close(fd);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", mime_type(real));
-    MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    return sl_reply_response(r, 200, resp);
+    char err[512];
+    if (sl_jsonin_object(r->body, r->len, out, err, sizeof err) == 0)
+        return 0;
+    *ret = sl_reply_refusal(r, 400, "bad_json", NULL, err);
+    return -1;
 }
 
 /* --- routing --- */
@@ -169,39 +64,67 @@ static int match(const char *pattern, const char *url, int64_t *id)
     return *url == '\0';
 }
 
-/* Constant-time comparison, so the token cannot be guessed byte by byte from timings. */
-static int same_secret(const char *a, const char *b)
+/* The route for r's method and URL, or NULL; allow gets the methods the URL has when the
+ * method is not one of them. */
+static const struct sl_route *route_of(struct sl_req *r, char *allow, size_t allowlen)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char d = la != lb;
-    for (size_t i = 0; i < la && i < lb; i++)
-        d |= (unsigned char)(a[i] ^ b[i]);
-    return d == 0;
-}
-
-static enum MHD_Result dispatch(struct sl_req *r)
-{
-    char allow[64] = "";
-    const struct sl_route *found = NULL;
+    allow[0] = '\0';
     for (const struct sl_route *rt = sl_routes; rt->method; rt++) {
         int64_t id = 0;
         if (!match(rt->pattern, r->url, &id))
             continue;
         if (strcmp(rt->method, r->method) == 0 ||
             (strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
-            found = rt;
             r->id = id;
-            break;
+            return rt;
         }
         size_t used = strlen(allow);
-        snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", rt->method);
+        snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "", rt->method);
     }
+    return NULL;
+}
+
+/* A refusal, answered at once; the connection is closed after it. */
+static enum MHD_Result refuse(struct sl_req *r, const struct sl_refusal *why)
+{
+    struct MHD_Response *resp = sl_error_response(why->code, why->message, NULL);
+    if (resp) {
+        if (why->header)
+            MHD_add_response_header(resp, why->header, why->value);
+        MHD_add_response_header(resp, "Connection", "close");
+    }
+    r->refused = 1;
+    return sl_reply_response(r, why->status, resp);
+}
+
+/* The first call: headers only. Returns MHD_YES to go on reading, else what refuse() said
+ * (r->refused set). */
+static enum MHD_Result admit(struct sl_req *r, const char *version)
+{
+    struct sl_refusal why;
+    char allow[64];
+    if (sl_guard_framing(r->conn, version, SL_MAX_BODY, &why) != 0)
+        return refuse(r, &why);
+    r->found = route_of(r, allow, sizeof allow);
+    if (sl_guard_request(&r->srv->cfg, r->conn, r->found && r->found->mutating, &why) != 0) {
+        if (r->found)
+            r->route = r->found->pattern;
+        return refuse(r, &why);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result dispatch(struct sl_req *r)
+{
+    const struct sl_route *found = r->found;
     if (!found) {
+        char allow[64];
+        route_of(r, allow, sizeof allow);
         if (allow[0]) {
             r->route = "method_not_allowed";
             char msg[128];
             snprintf(msg, sizeof msg, "%s is not allowed here; allowed: %s", r->method, allow);
-            struct MHD_Response *resp = sl_error_response("method_not_allowed", msg);
+            struct MHD_Response *resp = sl_error_response("method_not_allowed", msg, NULL);
             if (resp)
                 MHD_add_response_header(resp, "Allow", allow);
             return sl_reply_response(r, 405, resp);
@@ -211,25 +134,38 @@ static enum MHD_Result dispatch(struct sl_req *r)
             return sl_reply_error(r, 404, "not_found", "no such endpoint: see /api/openapi.json");
         }
         if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
-            return sl_serve_static(r);
+            return sl_static_serve(r);
         r->route = "not_found";
         return sl_reply_error(r, 404, "not_found", "no such resource");
     }
     r->route = found->pattern;
-    if (r->too_large)
+    if (r->too_large) /* a chunked body that passed the bound */
         return sl_reply_error(r, 413, "too_large", "the request body is larger than %d bytes",
                               SL_MAX_BODY);
-    if (found->mutating && r->srv->cfg.token[0]) {
-        const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
-        if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !same_secret(auth + 7, r->srv->cfg.token)) {
-            struct MHD_Response *resp = sl_error_response(
-                "unauthorized", "this server needs 'Authorization: Bearer <token>' for changes");
-            if (resp)
-                MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
-            return sl_reply_response(r, 401, resp);
-        }
-    }
     return found->handler(r);
+}
+
+/* Append a piece of the body. 0, or -1 when memory runs out. */
+static int take_body(struct sl_req *r, const char *upload, size_t size)
+{
+    if (r->too_large || r->len + size > SL_MAX_BODY) {
+        r->too_large = 1;
+        return 0;
+    }
+    if (r->len + size + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : 1024;
+        while (cap < r->len + size + 1)
+            cap *= 2;
+        char *b = realloc(r->body, cap);
+        if (!b)
+            return -1;
+        r->body = b;
+        r->cap = cap;
+    }
+    memcpy(r->body + r->len, upload, size);
+    r->len += size;
+    r->body[r->len] = '\0';
+    return 0;
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -238,7 +174,6 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 {
     struct sl_server *srv = cls;
     struct sl_req *r = *con_cls;
-    (void)version;
     if (!r) {
         r = calloc(1, sizeof *r);
         if (!r)
@@ -250,26 +185,15 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         r->t0 = sl_now_ns();
         r->route = "other";
         *con_cls = r;
+        return admit(r, version);
+    }
+    if (r->refused) { /* answered already; what still arrives is dropped */
+        *upload_size = 0;
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!r->too_large && r->len + *upload_size > SL_MAX_BODY) {
-            r->too_large = 1;
-        } else if (!r->too_large) {
-            if (r->len + *upload_size + 1 > r->cap) {
-                size_t cap = r->cap ? r->cap : 1024;
-                while (cap < r->len + *upload_size + 1)
-                    cap *= 2;
-                char *b = realloc(r->body, cap);
-                if (!b)
-                    return MHD_NO;
-                r->body = b;
-                r->cap = cap;
-            }
-            memcpy(r->body + r->len, upload, *upload_size);
-            r->len += *upload_size;
-            r->body[r->len] = '\0';
-        }
+        if (take_body(r, upload, *upload_size) != 0)
+            return MHD_NO;
         *upload_size = 0;
         return MHD_YES;
     }
@@ -278,38 +202,17 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 
 /* --- completion: metrics and access log --- */
 
-static const double bucket_le[SL_LATENCY_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                     0.05,   0.1,   0.25,   0.5,   1,    2.5};
-
-static void record(struct sl_server *srv, const struct sl_req *r, double secs)
+static void client_address(struct MHD_Connection *conn, char *ip, size_t len)
 {
-    struct sl_metrics *m = &srv->metrics;
-    pthread_mutex_lock(&m->mu);
-    unsigned i = 0;
-    while (i < m->nslots && !(m->slot[i].status == r->status && m->slot[i].route == r->route &&
-                              strcmp(m->slot[i].method, r->method) == 0))
-        i++;
-    if (i == m->nslots && m->nslots < SL_METRIC_SLOTS) {
-        /* Methods outside the known set share one label, so a client cannot grow the table. */
-        static const char *const known[] = {"GET", "HEAD", "POST", "DELETE", "PUT", "PATCH", "OPTIONS"};
-        const char *meth = "OTHER";
-        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
-            if (strcmp(known[k], r->method) == 0)
-                meth = known[k];
-        m->slot[i].method = meth;
-        m->slot[i].route = r->route;
-        m->slot[i].status = r->status;
-        m->nslots++;
-    }
-    if (i < m->nslots)
-        m->slot[i].count++;
-    unsigned b = 0;
-    while (b < SL_LATENCY_BUCKETS && secs > bucket_le[b])
-        b++;
-    m->buckets[b]++;
-    m->sum_s += secs;
-    m->count++;
-    pthread_mutex_unlock(&m->mu);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(ip, len, "-");
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, ip,
+                  (socklen_t)len);
+    else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, ip,
+                  (socklen_t)len);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -320,75 +223,16 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r)
         return;
     double secs = (double)(sl_now_ns() - r->t0) * 1e-9;
-    record(srv, r, secs);
-    if (srv->cfg.access_log) {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    sl_metrics_record(&srv->metrics, r->method, r->route, r->status, secs);
+    if (srv->log) {
         char ip[INET6_ADDRSTRLEN] = "-";
-        if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, ip,
-                      sizeof ip);
-        else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, ip,
-                      sizeof ip);
-        fprintf(stderr, "%s %s %s %u %.3f ms%s\n", ip, r->method, r->url, r->status, secs * 1e3,
-                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+        client_address(conn, ip, sizeof ip);
+        sl_accesslog_write(srv->log, ip, r->method, r->url, r->status, secs * 1e3,
+                           toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
     }
     free(r->body);
     free(r);
     *con_cls = NULL;
-}
-
-char *sl_metrics_text(struct sl_server *srv)
-{
-    struct sl_metrics *m = &srv->metrics;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
-    json_t *counts = sl_store_counts(srv->reader);
-    fprintf(f, "# HELP scalelab_runs Runs by status.\n# TYPE scalelab_runs gauge\n");
-    const char *key;
-    json_t *v;
-    json_object_foreach(json_object_get(counts, "runs"), key, v)
-        fprintf(f, "scalelab_runs{status=\"%s\"} %lld\n", key, (long long)json_integer_value(v));
-    fprintf(f, "# HELP scalelab_measurements_stored Measurements in the store.\n"
-               "# TYPE scalelab_measurements_stored gauge\nscalelab_measurements_stored %lld\n",
-            (long long)json_integer_value(json_object_get(counts, "measurements")));
-    json_decref(counts);
-    fprintf(f, "# HELP scalelab_queue_length Runs waiting to run.\n# TYPE scalelab_queue_length gauge\n"
-               "scalelab_queue_length %u\n",
-            sl_queue_length(srv->queue));
-    fprintf(f, "# HELP scalelab_run_active 1 while a run executes.\n# TYPE scalelab_run_active gauge\n"
-               "scalelab_run_active %d\n",
-            sl_queue_running(srv->queue) ? 1 : 0);
-    fprintf(f, "# HELP scalelab_event_listeners Live event streams.\n"
-               "# TYPE scalelab_event_listeners gauge\nscalelab_event_listeners %u\n",
-            sl_events_listeners(srv->events));
-    pthread_mutex_lock(&m->mu);
-    fprintf(f, "# HELP scalelab_http_requests_total HTTP requests answered.\n"
-               "# TYPE scalelab_http_requests_total counter\n");
-    for (unsigned i = 0; i < m->nslots; i++)
-        fprintf(f, "scalelab_http_requests_total{method=\"%s\",route=\"%s\",code=\"%u\"} %llu\n",
-                m->slot[i].method, m->slot[i].route, m->slot[i].status,
-                (unsigned long long)m->slot[i].count);
-    fprintf(f, "# HELP scalelab_http_request_duration_seconds Time to answer.\n"
-               "# TYPE scalelab_http_request_duration_seconds histogram\n");
-    uint64_t cum = 0;
-    for (unsigned b = 0; b < SL_LATENCY_BUCKETS; b++) {
-        cum += m->buckets[b];
-        fprintf(f, "scalelab_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bucket_le[b],
-                (unsigned long long)cum);
-    }
-    cum += m->buckets[SL_LATENCY_BUCKETS];
-    fprintf(f, "scalelab_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-               "scalelab_http_request_duration_seconds_sum %.6f\n"
-               "scalelab_http_request_duration_seconds_count %llu\n",
-            (unsigned long long)cum, m->sum_s, (unsigned long long)m->count);
-    pthread_mutex_unlock(&m->mu);
-    fclose(f);
-    return buf;
 }
 
 /* --- the daemon --- */
@@ -413,11 +257,16 @@ int sl_http_start(struct sl_server *srv, char *err, size_t errlen)
         snprintf(err, errlen, "--listen: '%s' is not an IPv4 or IPv6 address", srv->cfg.listen_host);
         return -SL_EINVAL;
     }
-    pthread_mutex_init(&srv->metrics.mu, NULL);
+    sl_metrics_init(&srv->metrics);
+    /* The idle timeout bounds how long garbage, a half-sent request or a silent client can
+     * hold a connection (MHD 0.9.75 has no separate header timeout); suspended connections
+     * (SSE) are not subject to it. The pool bounds the request line and headers (see
+     * http.h). */
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)srv->cfg.listen_port, NULL, NULL, access_handler, srv,
         MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+        srv->cfg.conn_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, SL_HTTP_POOL_BYTES,
         MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%u (in use, or not an address of this host?)",

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "catalog.h"
 #include "hostinfo.h"
 #include "server.h"
@@ -33,12 +34,22 @@ static const char usage_text[] =
     "  --engine PATH        scalelab-engine to run (SCALELAB_ENGINE; default: beside this binary)\n"
     "  --token TOKEN        bearer token required for POST/DELETE (SCALELAB_TOKEN); required to\n"
     "                       listen on a non-loopback address\n"
+    "  --token-file FILE    read the token from FILE's first line (SCALELAB_TOKEN_FILE), so it\n"
+    "                       is not in argv (/proc/PID/cmdline) or the environment\n"
+    "  --allowed-host NAME  a Host name to answer besides the listen address and localhost\n"
+    "                       (repeatable; SCALELAB_ALLOWED_HOSTS=a,b); others get 421\n"
     "  --max-cores N        cores a run may use without oversubscribe (SCALELAB_MAX_CORES;\n"
     "                       default: this host's CPUs)\n"
     "  --max-queue N        runs that may wait (SCALELAB_MAX_QUEUE; default 16)\n"
     "  --run-timeout S      seconds a run may take (SCALELAB_RUN_TIMEOUT; default 3600, 0 = none)\n"
     "  --threads N          HTTP threads (SCALELAB_THREADS; default: CPUs, at least 2)\n"
-    "  --no-access-log      no line per request on stderr (SCALELAB_ACCESS_LOG=0)\n"
+    "  --no-access-log      no line per request (SCALELAB_ACCESS_LOG=0)\n"
+    "  --access-log FILE    write the access log to FILE instead of stderr\n"
+    "                       (SCALELAB_ACCESS_LOG_FILE); reopened on SIGHUP (logrotate)\n"
+    "  --access-log-max N   bytes before FILE is renamed FILE.1 and started anew\n"
+    "                       (SCALELAB_ACCESS_LOG_MAX; default 67108864, 0 = no bound)\n"
+    "  --idle-timeout S     seconds an idle or half-sent connection is kept (SCALELAB_IDLE_TIMEOUT;\n"
+    "                       default 15)\n"
     "  --mpi-hostfile FILE  the mpirun hostfile jobs may name to place mpi ranks on several\n"
     "                       hosts (SCALELAB_MPI_HOSTFILE; default: none, ranks run here)\n"
     "  --check              check the database's integrity, print ok, and exit\n"
@@ -116,10 +127,55 @@ static void defaults(struct sl_config *c)
     c->run_timeout = 3600;
     c->threads = sl_cpus_allowed() < 2 ? 2 : sl_cpus_allowed();
     c->access_log = 1;
+    c->access_log_max = 64u << 20;
+    c->conn_timeout = 15;
 }
 
-enum { O_LISTEN = 256, O_DB, O_STATIC, O_ENGINE, O_TOKEN, O_CORES, O_QUEUE, O_TIMEOUT,
-       O_THREADS, O_NOLOG, O_CHECK, O_HELP, O_VERSION, O_HOSTFILE };
+enum { O_LISTEN = 256, O_DB, O_STATIC, O_ENGINE, O_TOKEN, O_TOKEN_FILE, O_HOST, O_CORES,
+       O_QUEUE, O_TIMEOUT, O_THREADS, O_NOLOG, O_LOGFILE, O_LOGMAX, O_IDLE, O_CHECK, O_HELP,
+       O_VERSION, O_HOSTFILE };
+
+/* The token from the first line of path (trailing white space dropped). 0 or -1. */
+static int read_token_file(struct sl_config *c, const char *path)
+{
+    FILE *f = fopen(path, "re");
+    char line[sizeof c->token + 2];
+    if (!f)
+        return -1;
+    int ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    if (!ok)
+        return -1;
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' ||
+                 line[n - 1] == '\t'))
+        line[--n] = '\0';
+    if (n == 0 || n >= sizeof c->token)
+        return -1;
+    memcpy(c->token, line, n + 1);
+    return 0;
+}
+
+/* Add a Host name (or several, comma-separated) to the allowed ones. 0 or -1. */
+static int add_allowed_hosts(struct sl_config *c, const char *list)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *h = strtok_r(buf, ",", &save); h; h = strtok_r(NULL, ",", &save)) {
+        while (*h == ' ')
+            h++;
+        size_t n = strlen(h);
+        while (n && h[n - 1] == ' ')
+            h[--n] = '\0';
+        if (n && h[n - 1] == '.')
+            h[--n] = '\0';
+        if (n == 0 || n >= sizeof c->allowed_hosts[0] || c->n_allowed_hosts >= SL_MAX_ALLOWED_HOSTS ||
+            strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n)
+            return -1;
+        memcpy(c->allowed_hosts[c->n_allowed_hosts++], h, n + 1);
+    }
+    return 0;
+}
 
 /* Apply one option. Returns -1 to go on, else an exit status. */
 static int apply_option(struct sl_config *c, int opt, const char *val, int *check)
@@ -141,6 +197,28 @@ static int apply_option(struct sl_config *c, int opt, const char *val, int *chec
         break;
     case O_TOKEN:
         snprintf(c->token, sizeof c->token, "%s", val);
+        break;
+    case O_TOKEN_FILE:
+        if (read_token_file(c, val))
+            return fail(2, "--token-file: cannot read a token (one line, 1 to 255 characters) "
+                           "from '%s'", val);
+        break;
+    case O_HOST:
+        if (add_allowed_hosts(c, val))
+            return fail(2, "--allowed-host takes a DNS name such as scalelab.example.org "
+                           "(at most 16 names), not '%s'", val);
+        break;
+    case O_LOGFILE:
+        snprintf(c->access_log_file, sizeof c->access_log_file, "%s", val);
+        break;
+    case O_LOGMAX:
+        if (parse_uint(val, 0, 4000000000u, &u))
+            return fail(2, "--access-log-max takes bytes from 0 to 4000000000, not '%s'", val);
+        c->access_log_max = u;
+        break;
+    case O_IDLE:
+        if (parse_uint(val, 1, 3600, &c->conn_timeout))
+            return fail(2, "--idle-timeout takes seconds from 1 to 3600, not '%s'", val);
         break;
     case O_CORES:
         if (parse_uint(val, 1, SL_MAX_WORKERS, &c->max_cores))
@@ -189,7 +267,13 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN}, {"db", required_argument, NULL, O_DB},
         {"static", required_argument, NULL, O_STATIC}, {"engine", required_argument, NULL, O_ENGINE},
-        {"token", required_argument, NULL, O_TOKEN}, {"max-cores", required_argument, NULL, O_CORES},
+        {"token", required_argument, NULL, O_TOKEN},
+        {"token-file", required_argument, NULL, O_TOKEN_FILE},
+        {"allowed-host", required_argument, NULL, O_HOST},
+        {"access-log", required_argument, NULL, O_LOGFILE},
+        {"access-log-max", required_argument, NULL, O_LOGMAX},
+        {"idle-timeout", required_argument, NULL, O_IDLE},
+        {"max-cores", required_argument, NULL, O_CORES},
         {"max-queue", required_argument, NULL, O_QUEUE},
         {"run-timeout", required_argument, NULL, O_TIMEOUT},
         {"threads", required_argument, NULL, O_THREADS}, {"no-access-log", no_argument, NULL, O_NOLOG},
@@ -201,7 +285,10 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
         int opt;
     } envs[] = {{"SCALELAB_LISTEN", O_LISTEN},   {"SCALELAB_DB", O_DB},
                 {"SCALELAB_STATIC", O_STATIC},   {"SCALELAB_ENGINE", O_ENGINE},
-                {"SCALELAB_TOKEN", O_TOKEN},     {"SCALELAB_MAX_CORES", O_CORES},
+                {"SCALELAB_TOKEN", O_TOKEN},     {"SCALELAB_TOKEN_FILE", O_TOKEN_FILE},
+                {"SCALELAB_ALLOWED_HOSTS", O_HOST}, {"SCALELAB_ACCESS_LOG_FILE", O_LOGFILE},
+                {"SCALELAB_ACCESS_LOG_MAX", O_LOGMAX}, {"SCALELAB_IDLE_TIMEOUT", O_IDLE},
+                {"SCALELAB_MAX_CORES", O_CORES},
                 {"SCALELAB_MAX_QUEUE", O_QUEUE}, {"SCALELAB_RUN_TIMEOUT", O_TIMEOUT},
                 {"SCALELAB_THREADS", O_THREADS}, {"SCALELAB_MPI_HOSTFILE", O_HOSTFILE}};
     int rc, opt;
@@ -265,6 +352,8 @@ int main(int argc, char **argv)
         return rc;
     if (check)
         return check_db(&srv.cfg);
+    /* The token now lives in our memory only: nothing started later inherits it. */
+    unsetenv("SCALELAB_TOKEN");
     if (!is_loopback(srv.cfg.listen_host) && !srv.cfg.token[0])
         return fail(2, "refusing to listen on %s without a token: set --token or SCALELAB_TOKEN "
                        "(anyone who can reach it could start runs)",
@@ -273,11 +362,17 @@ int main(int argc, char **argv)
         return fail(1, "cannot run the engine at %s: set --engine or SCALELAB_ENGINE",
                     srv.cfg.engine);
 
-    /* Before any thread exists: only sigwait() below receives these. */
+    if (srv.cfg.access_log && !(srv.log = sl_accesslog_open(srv.cfg.access_log_file,
+                                                            srv.cfg.access_log_max, err, sizeof err)))
+        return fail(1, "%s", err);
+
+    /* Before any thread exists: only sigwait() below receives these (SIGHUP: reopen the
+     * access log after logrotate moved it). */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -327,7 +422,10 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     int sig = 0;
-    sigwait(&stop, &sig);
+    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP)
+        if (sl_accesslog_reopen(srv.log) != 0)
+            fprintf(stderr, "scalelab-server: cannot reopen the access log %s: %s\n",
+                    srv.cfg.access_log_file, strerror(errno));
     fprintf(stderr, "scalelab-server: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
     sl_queue_free(srv.queue);       /* the running run: killed, stored as interrupted */
     sl_events_end_all(srv.events);  /* streams end; suspended connections resume */
@@ -335,6 +433,7 @@ int main(int argc, char **argv)
     sl_events_free(srv.events);
     sl_store_close(srv.reader);
     sl_store_close(srv.writer);
+    sl_accesslog_free(srv.log);
     json_decref(srv.host);
     json_decref(srv.workloads);
     json_decref(srv.backends);

@@ -23,7 +23,9 @@ export const setToken = (t) => (t ? localStorage.setItem(TOKEN_KEY, t) : localSt
 /** Sends one request; see the file comment for what it resolves and rejects with. */
 export async function request(method, path, body) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // Every change carries it, bodiless cancel and DELETE included: the server refuses a
+  // POST/DELETE without it (415), which is what stops other sites' pages (CSRF).
+  if (body !== undefined || method !== 'GET') headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && getToken()) headers.Authorization = `Bearer ${getToken()}`;
 
   let res;

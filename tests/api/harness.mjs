@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -225,7 +226,9 @@ export async function startServer(opts = {}) {
 /**
  * One request. body: an object/array/number (sent as JSON with Content-Type
  * application/json) or a string (sent as is, Content-Type application/json unless
- * headers say otherwise). token: a string sends "Authorization: Bearer <token>", null sends
+ * headers say otherwise). Every request but GET and HEAD carries Content-Type
+ * application/json, body or not, as the server requires of changes (headers may set
+ * another). token: a string sends "Authorization: Bearer <token>", null sends
  * none, undefined uses the server's autoToken. Returns {status, headers, text, json} where
  * json is the parsed body when it parses (else undefined).
  */
@@ -234,10 +237,10 @@ export async function api(server, method, p, { body, token, headers = {}, timeou
     const tok = token === undefined ? server.autoToken : token;
     if (tok) h.authorization = `Bearer ${tok}`;
     let payload;
-    if (body !== undefined) {
+    if (body !== undefined)
         payload = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
-        if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
-    }
+    if ((body !== undefined || !['GET', 'HEAD'].includes(method)) &&
+        !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
     const res = await fetch(new URL(p, server.url), {
         method, headers: h, body: payload, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs),
     });
@@ -515,4 +518,46 @@ export function errorOf(r) {
     if (!e || typeof e.code !== 'string' || typeof e.message !== 'string' || e.message.trim() === '')
         throw new Error(`expected a JSON error {error:{code,message}}, got ${r.status}: ${r.text.slice(0, 500)}`);
     return e;
+}
+
+// ---- raw sockets -----------------------------------------------------------------------
+
+/* Send bytes (a string is sent as latin1, byte for byte) on a fresh TCP connection and read
+ * until the server closes it or timeoutMs passes. Returns {text (latin1), responses (status
+ * lines seen), closed (the server closed), ms (until close or timeout)}. For requests fetch
+ * and node:http refuse to send: two Content-Lengths, garbage, no Host. */
+export function rawExchange(port, bytes, { timeoutMs = 10000, endWrite = false } = {}) {
+    return new Promise((resolve) => {
+        const t0 = Date.now();
+        const chunks = [];
+        let done = false;
+        const sock = net.connect(port, '127.0.0.1', () => {
+            sock.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
+            if (endWrite) sock.end();
+        });
+        const finish = (closed) => {
+            if (done) return;
+            done = true;
+            clearTimeout(timer);
+            sock.destroy();
+            const text = Buffer.concat(chunks).toString('latin1');
+            const responses = [...text.matchAll(/HTTP\/1\.[01] (\d{3})[^\r\n]*\r\n/g)].map((m) => Number(m[1]));
+            resolve({ text, responses, closed, ms: Date.now() - t0 });
+        };
+        const timer = setTimeout(() => finish(false), timeoutMs);
+        sock.on('data', (c) => chunks.push(c));
+        sock.on('end', () => finish(true));
+        sock.on('close', () => finish(true));
+        sock.on('error', () => finish(true));
+    });
+}
+
+/* The JSON body of the first response in a rawExchange text, or undefined. */
+export function rawJson(text) {
+    const i = text.indexOf('\r\n\r\n');
+    if (i < 0) return undefined;
+    const head = text.slice(0, i);
+    const m = /content-length:\s*(\d+)/i.exec(head);
+    const body = m ? text.slice(i + 4, i + 4 + Number(m[1])) : text.slice(i + 4);
+    try { return JSON.parse(Buffer.from(body, 'latin1').toString('utf8')); } catch { return undefined; }
 }
