@@ -70,6 +70,8 @@ struct sl_timing {
 #define SL_CAP_SCHEDULE 2u /* honours schedule and chunk */
 #define SL_CAP_AFFINITY 4u /* honours affinity */
 #define SL_CAP_VARIANT 8u  /* runs either kernel variant (else its variant is fixed) */
+#define SL_CAP_MESSAGES 16u /* workers are processes that exchange messages (mpi): their waits
+                             * between phases and their per-run costs are communication */
 
 struct sl_backend {
     const char *name;             /* "threads" */

@@ -668,7 +668,7 @@ const struct sl_backend sl_be_mpi = {
     .route = "stands for mpi4py under mpirun; here C ranks of OpenMPI, on one host or several",
     .how = "C: ranks under mpirun started once per core count, static split, MPI_Gather of "
            "partials, boundary exchange per phase",
-    .caps = SL_CAP_PARALLEL | SL_CAP_AFFINITY | SL_CAP_VARIANT,
+    .caps = SL_CAP_PARALLEL | SL_CAP_AFFINITY | SL_CAP_VARIANT | SL_CAP_MESSAGES,
     .variant = SL_VECTOR,
     .probe = mpi_probe,
     .prepare = mpi_prepare,

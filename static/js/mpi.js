@@ -54,12 +54,6 @@ export function mpiWords(rows) {
     + `took ${fmtSeconds(worst.launch_s)}.`;
 }
 
-/** The sentence for the run's analysis when communication is what limits mpi, else null. */
-export function mpiCause(run) {
-  const rows = mpiRows(run);
-  return rows.some((r) => r.ranks > 1 && r.share >= 0.5) ? mpiWords(rows) : null;
-}
-
 /** Fills the MPI section of the run view, or hides it. */
 export function renderMpi(run, section) {
   const rows = mpiRows(run);

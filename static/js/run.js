@@ -12,7 +12,7 @@ import { el, fill, fillFacts, showNotice, clearNotice } from './dom.js';
 import {
   fmtBytes, fmtDate, fmtElapsed, fmtHost, fmtNumber, fmtParam, fmtParams, fmtPercent, fmtSeconds, fmtSpeedup,
 } from './format.js';
-import { mpiCause, renderMpi } from './mpi.js';
+import { renderMpi } from './mpi.js';
 import { describeRun } from './words.js';
 
 // How the run-error line starts for each unhappy ending.
@@ -217,8 +217,7 @@ function render(run) {
   setStatus(run.status, run.progress.done, run.progress.total);
   $('run-error').textContent = run.error ? `${ENDINGS[run.status] || `This run is ${run.status}`}: ${run.error}` : '';
   renderJob(run);
-  const comm = mpiCause(run); // communication, when it is what limits mpi
-  fill($('analysis-words'), [...describeRun(run), ...(comm ? [comm] : [])].map((s) => el('li', {}, s)));
+  fill($('analysis-words'), describeRun(run).map((s) => el('li', {}, s)));
   renderCharts(run);
   renderNumbers(run, pointsOf(run));
   renderMpi(run, $('mpi-section'));
