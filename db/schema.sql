@@ -73,7 +73,8 @@ PRAGMA user_version = 1;
 -- Later versions are migrations in db/store.c (migrations[]): version 2 adds
 -- runs.best_speedup, the best measured speedup of the run's summary (runs list); version 3
 -- adds measurements.wait_ns (JSON array: each worker's barrier wait) and gives best_speedup
--- the meaning of parallel speedup. The measurement columns are listed once, in store.c's
--- fields[], from which its statements and the CSV export are built. Version 4 adds
--- measurements.launch_ns, comm_ns and hosts (the mpi backend's ranks); version 5 adds
--- measurements.cpus (JSON array: the CPU each worker finished on).
+-- the meaning of parallel speedup; version 4 adds measurements.phases (phases per run, a
+-- barrier between each two). The measurement columns are listed once, in store.c's
+-- fields[], from which its statements and the CSV export are built.
+-- Version 5 adds measurements.launch_ns, comm_ns and hosts (the mpi backend's ranks);
+-- version 6 adds measurements.cpus (JSON array: the CPU each worker finished on).

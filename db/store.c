@@ -64,14 +64,18 @@ static const struct migration {
         "UPDATE runs SET best_speedup = NULL WHERE summary IS NOT NULL AND"
         " json_extract(summary, '$.analysis.backends[0].best_baseline') IS NULL;"
         "PRAGMA user_version = 3;"},
-    /* Version 4: the mpi backend's launch, communication time and per-rank hosts. */
-    {4, "ALTER TABLE measurements ADD COLUMN launch_ns INTEGER;" /* mpi: starting the ranks */
+    /* Version 4: the phases of each run (a wavefront's diagonals), so a barrier wait can be
+     * told per barrier. Older rows: NULL. */
+    {4, "ALTER TABLE measurements ADD COLUMN phases INTEGER;"
+        "PRAGMA user_version = 4;"},
+    /* Version 5: the mpi backend's launch, communication time and per-rank hosts. */
+    {5, "ALTER TABLE measurements ADD COLUMN launch_ns INTEGER;" /* mpi: starting the ranks */
         "ALTER TABLE measurements ADD COLUMN comm_ns INTEGER;"   /* mpi: time in MPI calls */
         "ALTER TABLE measurements ADD COLUMN hosts TEXT;"        /* mpi: JSON array, per rank */
-        "PRAGMA user_version = 4;"},
-    /* Version 5: the CPU each worker (thread, process, rank's thread) finished on. */
-    {5, "ALTER TABLE measurements ADD COLUMN cpus TEXT;"
         "PRAGMA user_version = 5;"},
+    /* Version 6: the CPU each worker (thread, process, rank's thread) finished on. */
+    {6, "ALTER TABLE measurements ADD COLUMN cpus TEXT;"
+        "PRAGMA user_version = 6;"},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -116,6 +120,7 @@ static const struct field {
     {"overhead_ns", K_INT, 0},
     {"busy_ns", K_ARRAY, 0},
     {"wait_ns", K_ARRAY, 0}, /* schema version 3 */
+    {"phases", K_INT, 0},    /* schema version 4 */
     {"result", K_REAL, 0},
     {"result_count", K_INT, 0},
     {"result_sum", K_REAL, 0},
@@ -125,10 +130,10 @@ static const struct field {
     {"unit", K_TEXT, 0},
     {"bytes", K_REAL, 0},
     {"flops", K_REAL, 0},
-    {"launch_ns", K_INT, OMIT_NULL}, /* schema version 4; only from backends with ranks (mpi) */
+    {"launch_ns", K_INT, OMIT_NULL}, /* schema version 5; only from backends with ranks (mpi) */
     {"comm_ns", K_INT, OMIT_NULL},
     {"hosts", K_ARRAY, OMIT_NULL},
-    {"cpus", K_ARRAY, OMIT_NULL}, /* schema version 5: where each worker ran */
+    {"cpus", K_ARRAY, OMIT_NULL}, /* schema version 6: where each worker ran */
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 

@@ -80,36 +80,33 @@ static double point_median(const struct sl_apoint *p, const struct sl_sample *ss
     return sl_stats_summarize(scratch, k, &sum, NULL) == 0 ? sum.median : NAN;
 }
 
+/* For qsort: samples by wall time, ties by position, so one run is picked even when several
+ * share the median time. */
+static int by_wall(const void *x, const void *y)
+{
+    const struct sl_sample *a = *(const struct sl_sample *const *)x;
+    const struct sl_sample *b = *(const struct sl_sample *const *)y;
+    if (a->wall_s != b->wall_s)
+        return a->wall_s < b->wall_s ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
 /* The run whose wall time is the (lower) median, broken into phases that add up to it. */
 static void median_run(struct sl_apoint *p, const struct sl_sample *ss, size_t n)
 {
     struct sl_median_run *r = &p->median_run;
-    const struct sl_sample *pick = NULL;
+    const struct sl_sample *pick = NULL, **runs = malloc((n ? n : 1) * sizeof *runs);
+    size_t k = 0;
     memset(r, 0, sizeof *r);
     r->imbalance = NAN;
-    /* The lower median is the run with exactly (k - 1) / 2 runs below it; ties are broken by
-     * order, so one run is picked even when several share its time. */
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += counts(p, &ss[i]);
-    if (k == 0)
-        return;
-    size_t want = (k - 1) / 2;
-    for (size_t i = 0; i < n && !pick; i++) {
-        if (!counts(p, &ss[i]))
-            continue;
-        size_t below = 0, tied_before = 0;
-        for (size_t j = 0; j < n; j++) {
-            if (!counts(p, &ss[j]))
-                continue;
-            if (ss[j].wall_s < ss[i].wall_s)
-                below++;
-            else if (ss[j].wall_s == ss[i].wall_s && j < i)
-                tied_before++;
-        }
-        if (below + tied_before == want)
-            pick = &ss[i];
+    for (size_t i = 0; runs && i < n; i++)
+        if (counts(p, &ss[i]))
+            runs[k++] = &ss[i];
+    if (k) {
+        qsort(runs, k, sizeof *runs, by_wall);
+        pick = runs[(k - 1) / 2];
     }
+    free(runs);
     if (!pick)
         return;
     double compute = pick->compute_s - pick->wait_s;
@@ -124,6 +121,32 @@ static void median_run(struct sl_apoint *p, const struct sl_sample *ss, size_t n
     r->nbusy = pick->nbusy;
     memcpy(r->busy_s, pick->busy_s, sizeof r->busy_s);
     r->imbalance = get_imbalance(pick);
+}
+
+/* Which worker is the least busy run after run: an uneven split idles the same one every
+ * time, while a worker slowed by another tenant is a different one each time. */
+static void idle_worker(struct sl_apoint *p, const struct sl_sample *ss, size_t n)
+{
+    unsigned count[SL_SAMPLE_WORKERS] = {0}, runs = 0;
+    p->idle_worker = 0;
+    p->idle_share = NAN;
+    for (size_t i = 0; i < n; i++) {
+        const struct sl_sample *s = &ss[i];
+        if (!counts(p, s) || s->nbusy < 2)
+            continue;
+        unsigned id = 0;
+        for (unsigned w = 1; w < s->nbusy; w++)
+            if (s->busy_s[w] < s->busy_s[id])
+                id = w;
+        count[id]++;
+        runs++;
+    }
+    if (!runs)
+        return;
+    for (unsigned w = 1; w < SL_SAMPLE_WORKERS; w++)
+        if (count[w] > count[p->idle_worker])
+            p->idle_worker = w;
+    p->idle_share = (double)count[p->idle_worker] / runs;
 }
 
 static void noise_of(struct sl_apoint *p)
@@ -163,6 +186,12 @@ static void point_medians(struct sl_apoint *p, const struct sl_sample *ss, size_
     p->combine_s = MEDIAN(combine_s);
     p->overhead_s = MEDIAN(overhead_s);
     p->barrier_s = MEDIAN(wait_s);
+    p->startup_min = NAN;
+    for (size_t i = 0; i < n; i++)
+        if (counts(p, &ss[i]) && ss[i].wall_s > 0) {
+            double share = (ss[i].spawn_s + ss[i].combine_s) / ss[i].wall_s;
+            p->startup_min = isnan(p->startup_min) ? share : fmin(p->startup_min, share);
+        }
     p->vcsw = MEDIAN(vcsw);
     p->ivcsw = MEDIAN(ivcsw);
     double work = MEDIAN(work), bytes = MEDIAN(bytes), flops = MEDIAN(flops);
@@ -173,6 +202,7 @@ static void point_medians(struct sl_apoint *p, const struct sl_sample *ss, size_
     p->gflops = t > 0 ? flops / t / 1e9 : NAN;
     noise_of(p);
     median_run(p, ss, n);
+    idle_worker(p, ss, n);
 }
 
 /* A calibrated limit at `cores`: the 1-thread figure at 1, the all-threads figure from
@@ -408,6 +438,7 @@ struct sl_analysis *sl_analysis_new(const struct sl_sample *ss, size_t n, int we
             p->cores = s->cores;
             p->size = s->size;
             p->variant = s->variant;
+            p->phases = s->phases;
         }
         p->n++;
         p->verified += s->verified ? 1 : 0;
@@ -499,6 +530,7 @@ int sl_sample_from_json(const json_t *m, struct sl_sample *s)
     s->busy_mean_s = n ? bsum / (double)n * 1e-9 : 0;
     size_t nw = array_stats(json_object_get(m, "wait_ns"), &wsum, &wmax, NULL);
     s->wait_s = nw ? wsum / (double)nw * 1e-9 : 0;
+    s->phases = (unsigned)num(m, "phases");
     s->vcsw = num(m, "vcsw");
     s->ivcsw = num(m, "ivcsw");
     s->verified = json_is_true(json_object_get(m, "verified"));
@@ -579,6 +611,7 @@ static json_t *point_json(const struct sl_apoint *p)
     json_object_set_new(j, "combine_s", sl_json_number(p->combine_s));
     json_object_set_new(j, "overhead_s", sl_json_number(p->overhead_s));
     json_object_set_new(j, "barrier_s", sl_json_number(p->barrier_s));
+    json_object_set_new(j, "phases", p->phases ? json_integer(p->phases) : json_null());
     json_object_set_new(j, "vcsw", sl_json_number(p->vcsw));
     json_object_set_new(j, "ivcsw", sl_json_number(p->ivcsw));
     json_object_set_new(j, "runs", json_integer(p->n));

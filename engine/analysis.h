@@ -37,6 +37,7 @@ struct sl_sample {
     double spawn_s, compute_s, combine_s, overhead_s; /* phase times and overhead */
     double busy_max_s, busy_mean_s; /* busiest and mean worker kernel time */
     double wait_s;             /* mean per-worker time waiting at barriers between phases */
+    unsigned phases;           /* phases per run (a barrier between each two; 0 unknown) */
     double busy_s[SL_SAMPLE_WORKERS]; /* each worker's kernel time (the first SL_SAMPLE_WORKERS) */
     unsigned nbusy;            /* entries of busy_s in use */
     double vcsw, ivcsw;        /* context switches */
@@ -79,8 +80,14 @@ struct sl_apoint {
     double flops_fraction;     /* gflops / calibrated peak at this core count (NaN if unknown) */
     double cpu_util;           /* median CPU time / (wall * cores) */
     double imbalance;          /* median of busiest / mean worker time (1 = balanced) */
+    unsigned idle_worker;      /* the worker most often the least busy of a run... */
+    double idle_share;         /* ...and in which share of the runs (1: always the same one,
+                                * an uneven split; near 1/cores: chance, e.g. preemption) */
     double spawn_s, compute_s, combine_s, overhead_s; /* medians */
     double barrier_s;          /* median of the mean per-worker barrier wait */
+    unsigned phases;           /* phases per run (0 unknown: stored before schema version 4) */
+    double startup_min;        /* lowest (spawn + combine) / wall of any run: start-up that is
+                                * paid every time, not a thread started late once */
     double vcsw, ivcsw;        /* medians */
     unsigned n, verified;      /* runs, and how many verified (only those enter statistics) */
     int noisy;                 /* CV or CI width too large for the median to be taken as exact */
@@ -97,7 +104,7 @@ struct sl_abackend {
         unsigned cores;
         double predicted_s, median_s;
     } worst_miss;              /* the point the fit misses most (relative), when fit.ok */
-    char fit_missing[200];     /* why there is no fit and what to add, or "" */
+    char fit_missing[320];     /* why there is no fit and what to add, or "" */
     double gustafson;          /* weak scaling: serial fraction from the largest core count (else NaN) */
     unsigned best_cores;       /* measured core count with the lowest median time */
     double best_speedup;       /* its parallel speedup */

@@ -6,10 +6,13 @@
  * its lesson is precisely that more workers than cores still help.
  *
  * The rules are tried in the order of the table; each either holds and writes its sentence or
- * passes. The order puts the causes that leave no doubt first: a dependency chain (one worker
- * did everything, nothing gained) explains every other symptom, start-up or barrier shares
- * of wall time are measured directly, low CPU use means waiting. Every sentence quotes the
- * figure its rule tested, and the figure goes into the JSON beside it.
+ * passes. Evidence that a busy machine cannot fake comes first: one worker with all the work
+ * (a dependency chain), workers giving their CPU up (latency), measured barrier waits, the
+ * work's bytes per flop, the same worker idle run after run. Then a guard: a compute kernel
+ * that got well under one CPU on one worker means another tenant had the machine, and the
+ * engine says so (cause "noisy") rather than blame start-up or speed for it. Every sentence
+ * quotes the figure its rule tested, and the figure goes into the JSON beside it; a claim
+ * resting on a noisy point says so.
  */
 #include "diagnosis.h"
 
@@ -21,17 +24,25 @@
 #include "backend.h"
 
 /* Thresholds, with why: */
-#define DEP_SPEEDUP 1.10      /* "gains nothing": within the noise of one core */
-#define DEP_IMBALANCE 0.90    /* busiest/mean >= 0.9 * cores: one worker did (nearly) all */
-#define STARTUP_SHARE 0.30    /* spawn + combine above 30% of wall: the work is too small */
+#define DEP_IDLE 0.01         /* the other workers' kernel time under 1% of the busiest's:
+                               * they had no items at all (a worker slowed by another tenant
+                               * still has its share, and more kernel time, not less) */
+#define STARTUP_SHARE 0.50    /* spawn + combine above half the wall: the work is too small
+                               * (a busy machine delays thread starts by milliseconds, so a
+                               * lower bar would blame start-up for another tenant's load)... */
+#define STARTUP_EVERY 0.25    /* ...and above a quarter in every run: paid each time */
 #define BARRIER_SHARE 0.20    /* waiting at barriers above 20% of wall */
-#define LATENCY_UTIL 0.25     /* CPU use under a quarter of the cores: the workers wait... */
-#define LATENCY_UTIL_1 0.50   /* ...and under half of one core on one worker: the work itself
+#define LATENCY_UTIL 0.10     /* CPU use under a tenth of the cores: the workers wait... */
+#define LATENCY_UTIL_1 0.25   /* ...and under a quarter of a core on one worker: the work itself
                                * waits (a starved compute kernel keeps its 1-core run busy) */
 #define BW_FRACTION 0.60      /* 60% of the calibrated bandwidth: the memory is the limit */
 #define BW_SUSPECT 1.05       /* above the calibrated bandwidth beyond noise: suspect */
 #define BW_INTENSITY 0.5      /* flop per byte below which streaming work is memory-bound */
 #define IMBALANCE 1.20        /* busiest worker 20% above the mean */
+#define IDLE_SAME 0.75        /* the same worker the least busy in 3 runs of 4 */
+#define BUSY_HOST_UTIL 0.70   /* a 1-worker run that does not wait gets ~100% of a CPU; under
+                               * 70% another tenant had it, and every share of wall time
+                               * (start-up, barriers) is inflated by waiting for a CPU */
 #define FLOPS_FRACTION 0.50   /* half the peak FMA rate: compute-bound */
 #define SCALES_WELL 0.80      /* parallel efficiency of 80% or more */
 
@@ -41,8 +52,8 @@ struct ctx {
     const struct sl_apoint *w;    /* widest point on this host's CPUs (or widest overall) */
     const struct sl_apoint *wall; /* widest point overall */
     const struct sl_apoint *one;  /* the backend's 1-core point, or NULL */
-    double startup_share;         /* (spawn + combine) / wall at w */
-    double barrier_share;         /* barrier wait / wall at w */
+    double startup_share;         /* (spawn + combine) / wall of w's median run */
+    double barrier_share;         /* barrier wait / wall of w's median run */
 };
 
 /* A duration for a sentence, in the unit that keeps it readable: "21.3 ms", "275 us". */
@@ -78,20 +89,6 @@ static const char *oversubscribed(const struct ctx *c, unsigned cores, char *buf
     if (c->a->host_cpus && cores > c->a->host_cpus)
         snprintf(buf, len, ", oversubscribed on this %u-CPU host", c->a->host_cpus);
     return buf;
-}
-
-/* The worker of the median run with the least kernel time, and the ratio busy / busiest. */
-static unsigned idlest(const struct sl_median_run *r, double *ratio)
-{
-    unsigned id = 0;
-    double max = 0;
-    for (unsigned i = 0; i < r->nbusy; i++) {
-        if (r->busy_s[i] < r->busy_s[id])
-            id = i;
-        max = fmax(max, r->busy_s[i]);
-    }
-    *ratio = max > 0 ? r->busy_s[id] / max : 1.0;
-    return id;
 }
 
 static int rule_baseline(const struct ctx *c, struct sl_diagnosis *d)
@@ -137,18 +134,37 @@ static int rule_insufficient(const struct ctx *c, struct sl_diagnosis *d)
     return 1;
 }
 
+/* How many workers of the median run did kernel work (more than DEP_IDLE of the busiest). */
+static unsigned working(const struct sl_median_run *r)
+{
+    double max = 0;
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->nbusy; i++)
+        max = fmax(max, r->busy_s[i]);
+    for (unsigned i = 0; i < r->nbusy; i++)
+        n += r->busy_s[i] > DEP_IDLE * max;
+    return n;
+}
+
 static int rule_dependency(const struct ctx *c, struct sl_diagnosis *d)
 {
     const struct sl_apoint *w = c->w;
-    double imb = isfinite(w->median_run.imbalance) ? w->median_run.imbalance : w->imbalance;
-    if (!(w->speedup <= DEP_SPEEDUP) || !(imb >= DEP_IMBALANCE * w->cores))
-        return 0;
+    const struct sl_median_run *r = &w->median_run;
+    /* One worker with all the work at every multi-worker point: whatever gain the times
+     * seem to show is noise (the 1-core run disturbed), so the speedup is quoted, not tested. */
+    for (size_t i = 0; i < c->a->npoints; i++) {
+        const struct sl_apoint *p = &c->a->points[i];
+        if (strcmp(p->backend, c->backend) == 0 && p->cores > 1 && isfinite(p->wall.median) &&
+            (p->median_run.nbusy < 2 || working(&p->median_run) != 1))
+            return 0;
+    }
     say(d, "dependency", "speedup", w->speedup, w->cores);
     snprintf(d->sentence, sizeof d->sentence,
              "dependency chain: speedup %.2fx at %u cores (vs %s) because one worker did all "
-             "the work (imbalance %.2f of %u possible): one chain of dependent steps cannot be "
-             "split, only independent chains can run in parallel",
-             w->speedup, w->cores, w->baseline, imb, w->cores);
+             "the work and %u other%s had none (imbalance %.2f): one chain of dependent steps "
+             "cannot be split, only independent chains can run in parallel",
+             w->speedup, w->cores, w->baseline, r->nbusy - 1, r->nbusy == 2 ? "" : "s",
+             r->imbalance);
     return 1;
 }
 
@@ -163,52 +179,60 @@ static int by_messages(const struct ctx *c)
 static int rule_startup(const struct ctx *c, struct sl_diagnosis *d)
 {
     const struct sl_apoint *w = c->w;
-    if (!(c->startup_share >= STARTUP_SHARE) || c->startup_share < c->barrier_share)
+    if (!(c->startup_share >= STARTUP_SHARE) || c->startup_share < c->barrier_share ||
+        !(w->startup_min >= STARTUP_EVERY))
         return 0;
     if (by_messages(c)) { /* ranks are started once, apart: a run pays only its messages */
         say(d, "communication", "startup_share", c->startup_share, w->cores);
         snprintf(d->sentence, sizeof d->sentence,
                  "communication: reaching the %u ranks, their barrier and the gather of their "
-                 "partials take %.0f%% of the wall time (%s of %s); the ranks are kept warm "
-                 "(their launch is reported apart), so the work per run is too small: speedup "
-                 "%.2fx; give each rank more work",
-                 w->cores, 100 * c->startup_share, dur(w->spawn_s + w->combine_s).s,
-                 dur(w->wall.median).s, w->speedup);
+                 "partials take %.0f%% of the wall time (%s of %s in the median run); the "
+                 "ranks are kept warm (their launch is reported apart), so the work per run "
+                 "is too small: speedup %.2fx; give each rank more work",
+                 w->cores, 100 * c->startup_share,
+                 dur(w->median_run.spawn_s + w->median_run.combine_s).s,
+                 dur(w->median_run.wall_s).s, w->speedup);
         return 1;
     }
     say(d, "startup", "startup_share", c->startup_share, w->cores);
     snprintf(d->sentence, sizeof d->sentence,
              "start-up overhead: starting and joining the %u workers takes %.0f%% of the wall "
-             "time (%s of %s), so the work is too small for them: speedup %.2fx; give "
-             "each worker more work or keep the workers warm",
-             w->cores, 100 * c->startup_share, dur(w->spawn_s + w->combine_s).s,
-             dur(w->wall.median).s, w->speedup);
+             "time (%s of %s in the median run, at least %.0f%% in every run), so the work is "
+             "too small for them: speedup %.2fx; give each worker more work or keep the "
+             "workers warm",
+             w->cores, 100 * c->startup_share,
+             dur(w->median_run.spawn_s + w->median_run.combine_s).s,
+             dur(w->median_run.wall_s).s, 100 * w->startup_min, w->speedup);
     return 1;
 }
 
 static int rule_synchronisation(const struct ctx *c, struct sl_diagnosis *d)
 {
     const struct sl_apoint *w = c->w;
-    if (!(c->barrier_share >= BARRIER_SHARE))
+    if (!(c->barrier_share >= BARRIER_SHARE) || c->barrier_share < c->startup_share)
         return 0;
+    char per[80] = "";
+    if (w->phases > 1)
+        snprintf(per, sizeof per, ", %s at each of %u barriers",
+                 dur(w->median_run.barrier_s / (w->phases - 1)).s, w->phases - 1);
     if (by_messages(c)) {
         say(d, "communication", "barrier_share", c->barrier_share, w->cores);
         snprintf(d->sentence, sizeof d->sentence,
                  "communication: at %u ranks each rank exchanges boundary messages and waits for "
-                 "its neighbours between phases for %.0f%% of the wall time (%s of %s), "
-                 "measured apart from kernel time: speedup %.2fx; fewer, larger messages (fewer "
-                 "phases) would pay",
-                 w->cores, 100 * c->barrier_share, dur(w->barrier_s).s, dur(w->wall.median).s,
-                 w->speedup);
+                 "its neighbours between phases for %.0f%% of the wall time (%s of %s in the "
+                 "median run%s), measured apart from kernel time: speedup %.2fx; fewer, larger "
+                 "messages (fewer phases) would pay",
+                 w->cores, 100 * c->barrier_share, dur(w->median_run.barrier_s).s,
+                 dur(w->median_run.wall_s).s, per, w->speedup);
         return 1;
     }
     say(d, "synchronisation", "barrier_share", c->barrier_share, w->cores);
     snprintf(d->sentence, sizeof d->sentence,
              "synchronisation: at %u cores each worker waits at the barriers between phases "
-             "for %.0f%% of the wall time (%s of %s), measured apart from kernel time: "
-             "speedup %.2fx; fewer, larger phases would wait less",
-             w->cores, 100 * c->barrier_share, dur(w->barrier_s).s, dur(w->wall.median).s,
-             w->speedup);
+             "for %.0f%% of the wall time (%s of %s in the median run%s), measured apart from "
+             "kernel time: speedup %.2fx; fewer, larger phases would wait less",
+             w->cores, 100 * c->barrier_share, dur(w->median_run.barrier_s).s,
+             dur(w->median_run.wall_s).s, per, w->speedup);
     return 1;
 }
 
@@ -216,8 +240,10 @@ static int rule_latency(const struct ctx *c, struct sl_diagnosis *d)
 {
     const struct sl_apoint *w = c->wall;
     char over[64];
+    /* Waiting means blocking: the workers give the CPU up themselves (voluntary context
+     * switches), where a starved kernel has it taken away (involuntary ones). */
     if (!(w->cpu_util < LATENCY_UTIL) || w->cores <= 1 ||
-        (c->one && !(c->one->cpu_util < LATENCY_UTIL_1)))
+        (c->one && !(c->one->cpu_util < LATENCY_UTIL_1)) || !(w->vcsw > w->ivcsw))
         return 0;
     say(d, "latency", "cpu_util", w->cpu_util, w->cores);
     snprintf(d->sentence, sizeof d->sentence,
@@ -282,16 +308,40 @@ static int rule_imbalance(const struct ctx *c, struct sl_diagnosis *d)
 {
     const struct sl_apoint *w = c->w;
     const struct sl_median_run *r = &w->median_run;
-    double imb = isfinite(r->imbalance) ? r->imbalance : w->imbalance, ratio;
-    if (!(imb >= IMBALANCE) || r->nbusy < 2)
+    /* The median over runs (one run's busy times can be skewed by a preempted worker), and
+     * the same worker idle in most runs: an uneven split, not another tenant. */
+    if (!(w->imbalance >= IMBALANCE) || r->nbusy < 2 || !(w->idle_share >= IDLE_SAME))
         return 0;
-    unsigned id = idlest(r, &ratio);
-    say(d, "imbalance", "imbalance", imb, w->cores);
+    unsigned id = w->idle_worker;
+    double max = 0;
+    for (unsigned i = 0; i < r->nbusy; i++)
+        max = fmax(max, r->busy_s[i]);
+    double ratio = id < r->nbusy && max > 0 ? r->busy_s[id] / max : NAN;
+    say(d, "imbalance", "imbalance", w->imbalance, w->cores);
     snprintf(d->sentence, sizeof d->sentence,
-             "load imbalance: at %u cores the busiest worker ran %.2fx the mean (imbalance "
-             "%.2f); worker %u was busy only %.0f%% as long and idle the rest (speedup %.2fx): "
-             "the work does not split evenly into %u shares",
-             w->cores, imb, imb, id, 100 * ratio, w->speedup, w->cores);
+             "load imbalance: at %u cores the busiest worker ran %.2fx the mean (median "
+             "imbalance %.2f); worker %u, the least busy in %.0f%% of the runs, was busy only "
+             "%.0f%% as long as the busiest in the median run and idle the rest (speedup "
+             "%.2fx): the work does not split evenly into %u shares",
+             w->cores, w->imbalance, w->imbalance, id, 100 * w->idle_share, 100 * ratio,
+             w->speedup, w->cores);
+    return 1;
+}
+
+static int rule_busy_host(const struct ctx *c, struct sl_diagnosis *d)
+{
+    const struct sl_apoint *one = c->one;
+    /* Only where the 1-core run is mostly kernel: a run made of start-up (a fork, a wait)
+     * is idle in part by nature. */
+    if (!one || !(one->cpu_util < BUSY_HOST_UTIL) || one->median_run.nbusy < 1 ||
+        !(one->median_run.busy_s[0] >= 0.5 * one->median_run.wall_s))
+        return 0;
+    say(d, "noisy", "cpu_util", one->cpu_util, 1);
+    snprintf(d->sentence, sizeof d->sentence,
+             "the machine was busy: on 1 core %s got only %.0f%% of a CPU, so its times "
+             "include waiting for a CPU and no cause can be named (speedup %.2fx at %u "
+             "cores); measure again on a quieter machine",
+             c->backend, 100 * one->cpu_util, c->w->speedup, c->w->cores);
     return 1;
 }
 
@@ -348,9 +398,12 @@ static int rule_unexplained(const struct ctx *c, struct sl_diagnosis *d)
 }
 
 static int (*const rules[])(const struct ctx *, struct sl_diagnosis *) = {
-    rule_baseline,   rule_insufficient, rule_dependency, rule_startup,    rule_synchronisation,
-    rule_latency,    rule_bandwidth,    rule_imbalance,  rule_compute,    rule_noisy,
-    rule_scales_well, rule_unexplained,
+    /* Structural evidence first (it holds however busy the machine is), then the guard
+     * against a busy machine, then what a busy machine can fake (start-up shares, speed). */
+    rule_baseline,    rule_insufficient,    rule_dependency, rule_latency,
+    rule_synchronisation, rule_bandwidth,   rule_imbalance,  rule_busy_host,
+    rule_startup,     rule_compute,         rule_noisy,      rule_scales_well,
+    rule_unexplained,
 };
 
 void sl_diagnose(const struct sl_analysis *a, struct sl_abackend *b)
@@ -369,9 +422,11 @@ void sl_diagnose(const struct sl_analysis *a, struct sl_abackend *b)
             host_w = p;
     }
     c.w = host_w && host_w->cores > 1 ? host_w : c.wall;
-    if (c.w && c.w->wall.median > 0) {
-        c.startup_share = (c.w->spawn_s + c.w->combine_s) / c.w->wall.median;
-        c.barrier_share = c.w->barrier_s / c.w->wall.median;
+    if (c.w) {
+        /* One real run, the one the phase chart draws, so the words agree with it. */
+        const struct sl_median_run *r = &c.w->median_run;
+        c.startup_share = r->wall_s > 0 ? (r->spawn_s + r->combine_s) / r->wall_s : 0;
+        c.barrier_share = r->wall_s > 0 ? r->barrier_s / r->wall_s : 0;
     }
     memset(&b->diagnosis, 0, sizeof b->diagnosis);
     b->diagnosis.value = NAN;

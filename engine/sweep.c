@@ -280,7 +280,8 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
         if (!z->have_ref) {
             z->have_ref = 1;
             z->ref = t.result;
-            snprintf(z->ref_from, sizeof z->ref_from, "%s at %u cores", pt->be->name, pt->cores);
+            snprintf(z->ref_from, sizeof z->ref_from, "%s at %u core%s", pt->be->name, pt->cores,
+                     pt->cores == 1 ? "" : "s");
         } else if (memcmp(&z->ref, &t.result, sizeof z->ref) != 0) {
             m->verified = 0;
             snprintf(m->message, sizeof m->message,
@@ -376,6 +377,7 @@ json_t *sl_measurement_to_json(const struct sl_measurement *m)
     }
     json_object_set_new(o, "wait_ns", wait);
     json_object_set_new(o, "cpus", cpus);
+    json_object_set_new(o, "phases", json_integer(m->shape.phases ? m->shape.phases : 1));
     json_object_set_new(o, "result", json_real(m->value));
     json_object_set_new(o, "result_count", json_integer((json_int_t)m->result.count));
     json_object_set_new(o, "result_sum", json_real(m->result.sum));

@@ -664,3 +664,21 @@ Test(analysis, bandwidth_fraction_at_that_core_count)
     json_decref(o);
     sl_analysis_free(a);
 }
+
+/* One disturbed run must not make the model: T = 0.2 + 0.8 / p measured three times per core
+ * count, one run at 2 cores taking 10x. The fit goes through the medians, so the serial
+ * fraction stays 0.2 (a least-squares fit to every run would be pulled far off). */
+Test(analysis, one_outlier_run_does_not_make_the_fit)
+{
+    struct sl_sample ss[12];
+    const unsigned cores[] = {1, 2, 4, 8};
+    for (int i = 0; i < 12; i++)
+        ss[i] = sample("threads", cores[i % 4], 1, 0.2 + 0.8 / cores[i % 4]);
+    ss[5].wall_s *= 10; /* cores[5 % 4] = 2 */
+    struct sl_analysis *a = sl_analysis_new(ss, 12, 0, NULL);
+    const struct sl_abackend *b = backend(a, "threads");
+    cr_assert_eq(b->fit.ok, 1);
+    assert_near(b->fit.serial_fraction, 0.2, 1e-6, "serial fraction from the medians");
+    cr_assert_eq(b->fit_trusted, 1, "the model passes through every median");
+    sl_analysis_free(a);
+}

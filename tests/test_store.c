@@ -122,6 +122,7 @@ static json_t *measurement(int seq, int cores)
                   (json_int_t)100000000, "unit", "sample", "bytes", 0.0, "flops", 4e8 / 3);
     cr_assert_not_null(m);
     json_object_set_new(m, "wait_ns", wait);
+    json_object_set_new(m, "phases", json_integer(seq + 1));
     if (seq % 2)
         json_object_set_new(m, "message", json_string("pi off by 3e-4 (allowed 1e-4)"));
     return m;
@@ -188,7 +189,7 @@ Test(store, open_creates_schema_in_wal_mode)
 {
     struct sl_store *st = open_store();
     sl_store_close(st);
-    cr_assert_eq(sl_store_schema_version(), 5);
+    cr_assert_eq(sl_store_schema_version(), 6);
     cr_assert_eq(header_field(60, 4), (unsigned long)sl_store_schema_version());
     /* file format versions 2/2 mean WAL */
     cr_assert_eq(header_field(18, 1), 2);
@@ -853,8 +854,9 @@ Test(store, migration_to_3_clears_old_best_speedups_and_adds_wait_ns)
     json_t *list = sl_store_measurements(st, 1);
     cr_assert_eq(json_array_size(list), 1);
     cr_assert(is_null(json_array_get(list, 0), "wait_ns"), "old rows have no barrier waits");
+    cr_assert(is_null(json_array_get(list, 0), "phases"), "nor phases (version 4)");
     cr_assert_null(json_object_get(json_array_get(list, 0), "launch_ns"),
-                   "old rows have no mpi launch (version 4), and say nothing of it");
+                   "old rows have no mpi launch (version 5), and say nothing of it");
     cr_assert_null(json_object_get(json_array_get(list, 0), "hosts"));
     json_decref(list);
 
@@ -869,5 +871,5 @@ Test(store, migration_to_3_clears_old_best_speedups_and_adds_wait_ns)
     json_decref(run);
     json_decref(summary);
     sl_store_close(st);
-    cr_assert_eq(header_field(60, 4), 5ul, "migrated through version 3 to the latest, 5");
+    cr_assert_eq(header_field(60, 4), 6ul, "migrated to the current version");
 }

@@ -243,7 +243,7 @@ Test(sweep, an_exact_workload_must_match_bit_for_bit)
                      m->verified);
         if (m->cores == 2) {
             refused++;
-            cr_assert(strstr(m->message, "result differs from serial at 1 cores"),
+            cr_assert(strstr(m->message, "result differs from serial at 1 core"),
                       "names the reference: %s", m->message);
         }
     }
