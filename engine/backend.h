@@ -62,6 +62,8 @@ struct sl_timing {
                                * and never part of a run's times */
     uint64_t comm_ns;         /* time inside communication calls in this run (mean per rank) */
     const char *const *hosts; /* per rank: the host it runs on (valid until the next run) */
+    uint64_t remote_user_ns;  /* CPU time of workers the engine's getrusage cannot see (ranks */
+    uint64_t remote_sys_ns;   /* are mpirun's children, maybe on other hosts), in this run */
     unsigned nhosts;          /* entries in hosts (ranks) */
 };
 

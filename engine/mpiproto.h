@@ -17,7 +17,7 @@
 #define SL_MPI_TOKEN_LEN 32   /* hex characters of the token a rank proves itself with */
 /* Bumped whenever a message below changes: an engine and a rank program from different
  * builds would otherwise misread each other's structs. */
-#define SL_MPI_PROTO_VERSION 2
+#define SL_MPI_PROTO_VERSION 3
 #define SL_MPI_HOST_LEN 64
 
 /* First message of a rank, after connecting. */
@@ -59,6 +59,7 @@ struct sl_mpi_reply {
     uint64_t comm_ns;            /* time inside MPI calls during the run */
     uint64_t pre_ns;             /* from the command's arrival until the barrier's release */
     uint64_t inner_ns;           /* from the command's arrival until this reply */
+    uint64_t user_ns, sys_ns;    /* CPU time of the rank (all its threads) during the run */
     struct sl_partial result;    /* rank 0: the result combined over all ranks */
     uint64_t state_bytes;        /* rank 0: bytes of state that follow */
     char error[160];             /* why rc != 0 */

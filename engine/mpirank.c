@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -191,10 +192,17 @@ static uint64_t gather_state(struct rank *k, unsigned last, char *msg, size_t le
     return k->me == 0 ? total : 0;
 }
 
+static uint64_t tv_ns(struct timeval tv)
+{
+    return (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u;
+}
+
 static void do_run(struct rank *k, const struct sl_mpi_cmd *cmd, struct sl_mpi_reply *rep,
                    uint64_t *busy, uint64_t *wait, int64_t *cpu)
 {
     uint64_t t_cmd = sl_now_ns();
+    struct rusage r0, r1;
+    getrusage(RUSAGE_SELF, &r0);
     unsigned T = k->threads, phases = cmd->phases ? cmd->phases : 1;
     struct thread_rec *recs = calloc(T, sizeof *recs);
     struct sl_partial *parts = calloc((size_t)k->n, sizeof *parts), mine = {0};
@@ -267,6 +275,9 @@ static void do_run(struct rank *k, const struct sl_mpi_cmd *cmd, struct sl_mpi_r
     rep->end_ns = first_end - release;
     rep->comm_ns = k->comm;
     rep->pre_ns = release - t_cmd;
+    getrusage(RUSAGE_SELF, &r1);
+    rep->user_ns = tv_ns(r1.ru_utime) - tv_ns(r0.ru_utime);
+    rep->sys_ns = tv_ns(r1.ru_stime) - tv_ns(r0.ru_stime);
     rep->inner_ns = sl_now_ns() - t_cmd;
     free(recs);
     free(parts);

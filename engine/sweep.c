@@ -252,6 +252,8 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
                  tv_ns(u0.kids.ru_utime);
     m->sys_ns = tv_ns(u1.self.ru_stime) - tv_ns(u0.self.ru_stime) + tv_ns(u1.kids.ru_stime) -
                 tv_ns(u0.kids.ru_stime);
+    m->user_ns += t.remote_user_ns; /* mpi ranks: reported by themselves */
+    m->sys_ns += t.remote_sys_ns;
 #define DELTA(f) ((u1.self.f - u0.self.f) + (u1.kids.f - u0.kids.f))
     m->vcsw = DELTA(ru_nvcsw);
     m->ivcsw = DELTA(ru_nivcsw);

@@ -271,6 +271,14 @@ Test(cli, mpi_matches_serial_bit_for_bit_and_reports_launch_and_communication, .
         cr_assert_eq(json_array_size(json_object_get(m, "hosts")), (size_t)cores, "a host per rank");
         json_t *cpus = json_object_get(m, "cpus");
         cr_assert_eq(json_array_size(cpus), (size_t)cores, "a CPU per rank");
+        /* the ranks' CPU time counts (the engine's getrusage cannot see them) */
+        double busy_sum = 0;
+        for (size_t w = 0; w < (size_t)cores; w++)
+            busy_sum += (double)json_integer_value(json_array_get(json_object_get(m, "busy_ns"), w));
+        double cpu = (double)(json_integer_value(json_object_get(m, "user_ns")) +
+                              json_integer_value(json_object_get(m, "sys_ns")));
+        cr_assert_geq(cpu, 0.5 * busy_sum, "CPU time %.0f ns covers the ranks' kernels (%.0f ns)",
+                      cpu, busy_sum);
         for (size_t w = 0; w < (size_t)cores; w++)
             cr_assert_geq(json_integer_value(json_array_get(cpus, w)), 0, "ranks say where they ran");
         cr_assert_eq(json_array_size(json_object_get(m, "busy_ns")), (size_t)cores);

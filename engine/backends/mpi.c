@@ -654,6 +654,10 @@ static int mpi_run(const struct sl_exec *x, struct sl_timing *t)
     for (size_t i = 0; t->cpus && i < all; i++)
         t->cpus[i] = (int)(int64_t)w->busy[2 * all + i];
     fill_phases(w, t0, t1, t);
+    for (unsigned r = 0; r < w->ranks; r++) {
+        t->remote_user_ns += w->replies[r].user_ns;
+        t->remote_sys_ns += w->replies[r].sys_ns;
+    }
     t->launch_ns = w->launch_ns;
     t->hosts = w->hosts;
     t->nhosts = w->ranks;
