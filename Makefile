@@ -68,12 +68,35 @@ NPM_STAMP := node_modules/.installed
 VENDOR    := static/vendor/chart.umd.js static/vendor/chartjs-chart-error-bars.umd.js
 CHROMIUM  ?= /usr/bin/chromium
 
+# The Python routes' compiled extensions (programs/python/ext/): the Cython + OpenMP kernel
+# from its .pyx (cython3) and the pybind11 C++ kernel, for Debian's python3 (whose packages
+# the routes use). Built when cython3 / pybind11 and the Python headers are there; otherwise
+# those two routes are listed as unavailable, naming the package to install.
+PYTHON     ?= /usr/bin/python3
+PY_SUFFIX  := $(shell $(PYTHON)-config --extension-suffix 2>/dev/null)
+PY_INC     := $(shell $(PYTHON)-config --includes 2>/dev/null)
+PYBIND_INC := $(shell $(PYTHON) -m pybind11 --includes 2>/dev/null)
+PY_EXT_DIR := programs/python/ext
+PY_EXTS    := $(if $(PY_SUFFIX),$(if $(shell command -v cython3),$(PY_EXT_DIR)/pi_cython$(PY_SUFFIX)) \
+              $(if $(PYBIND_INC),$(PY_EXT_DIR)/pi_pybind$(PY_SUFFIX)))
+
 # Quiet by default; `make V=1` shows every command.
 Q := $(if $(V),,@)
-.PHONY: all run check vendor test test-unit test-api test-browser test-multihost test-fuzz fuzz test-fresh screenshots bench bench-engine bench-store bench-server bench-callgrind asan clean calibrate \
+.PHONY: all programs run check vendor test test-unit test-api test-browser test-multihost test-fuzz fuzz test-fresh screenshots bench bench-engine bench-store bench-server bench-callgrind bench-programs asan clean calibrate \
         test-docker lint-docker
-all: $(ENGINE) $(SERVER) $(MPI_RANK) vendor
+all: $(ENGINE) $(SERVER) $(MPI_RANK) vendor programs
 vendor: $(VENDOR)
+programs: $(PY_EXTS)
+
+$(PY_EXT_DIR)/pi_cython$(PY_SUFFIX): programs/python/pi_cython.pyx
+	@mkdir -p $(@D) $(BUILD)/python
+	@$(if $(Q),echo "  CYTHON  $<")
+	$(Q)cython3 -3 --fast-fail $< -o $(BUILD)/python/pi_cython.c 2>$(BUILD)/python/cython.log || { cat $(BUILD)/python/cython.log; exit 1; }
+	$(Q)$(CC) -O2 -fPIC -shared -fopenmp -ffp-contract=off $(PY_INC) $(BUILD)/python/pi_cython.c -o $@
+$(PY_EXT_DIR)/pi_pybind$(PY_SUFFIX): programs/python/pi_pybind.cpp
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CXX     $<")
+	$(Q)$(CXX) -O2 -fPIC -shared -std=c++17 $(PYBIND_INC) $< -o $@
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -143,7 +166,7 @@ $(MPI_RANK): $(BUILD)/engine/mpirank.o $(LIB)
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
 # The server's pure request checks are unit-tested too (the rest of server/ through the API).
-TEST_SERVER_OBJ := $(addprefix $(BUILD)/server/,guard.o reply.o jsonin.o accesslog.o)
+TEST_SERVER_OBJ := $(addprefix $(BUILD)/server/,guard.o reply.o jsonin.o accesslog.o programs.o)
 $(TEST_BIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(TEST_SERVER_OBJ) $(STORE_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
@@ -243,11 +266,15 @@ screenshots:
 	$(MAKE) test-browser SCALELAB_UPDATE_SCREENSHOTS=1
 
 # Speed goals, each printed next to its target. bench-server needs wrk and curl.
-bench: bench-engine bench-store bench-server
+bench: bench-engine bench-store bench-server bench-programs
 bench-engine: $(BENCH_BIN) $(ENGINE) $(MPI_RANK)
 	$(BENCH_BIN) $(BENCH_ARGS)
 bench-store: $(BENCH_STORE)
 	$(BENCH_STORE)
+# Programs: scalelab's timing against hyperfine's on the same commands, and the Python pi
+# group's speedups (needs hyperfine and Debian's python3 packages: ./setup.sh bench).
+bench-programs: $(ENGINE) programs
+	SCALELAB_ENGINE=$(abspath $(ENGINE)) $(PYTHON) bench/bench_programs.py
 bench-server: $(SERVER) $(ENGINE) $(HELLO_MHD)
 	SCALELAB_SERVER=$(abspath $(SERVER)) SCALELAB_ENGINE=$(abspath $(ENGINE)) \
 	  HELLO_MHD=$(abspath $(HELLO_MHD)) bash bench/bench_server.sh
@@ -278,6 +305,6 @@ asan:
 	    CFLAGS='-O1 -march=$(MARCH)' test-unit
 
 clean:
-	rm -rf build build-asan build-fuzz build-cg static/vendor
+	rm -rf build build-asan build-fuzz build-cg static/vendor $(PY_EXT_DIR)
 
 -include $(shell find $(BUILD) $(FUZZ) -name '*.d' 2>/dev/null)

@@ -233,7 +233,7 @@ static void compare(struct sl_analysis *a)
     for (size_t i = 0; i < a->npoints; i++) {
         struct sl_apoint *p = &a->points[i];
         double t = p->wall.median, cores = p->cores, scale = a->weak ? cores : 1.0;
-        const struct sl_apoint *ser = one_core_point(a, "serial", p->size, a->weak);
+        const struct sl_apoint *ser = one_core_point(a, a->baseline, p->size, a->weak);
         const struct sl_apoint *self1 = one_core_point(a, p->backend, p->size, a->weak);
         const struct sl_apoint *ref = reference(a, p);
         /* Weak scaling compares p cores on p times the work with 1 core on the base size;
@@ -410,11 +410,18 @@ static void vectorisation(struct sl_analysis *a)
 struct sl_analysis *sl_analysis_new(const struct sl_sample *ss, size_t n, int weak,
                                     const struct sl_calib *calib)
 {
+    return sl_analysis_new_baseline(ss, n, weak, calib, "serial");
+}
+
+struct sl_analysis *sl_analysis_new_baseline(const struct sl_sample *ss, size_t n, int weak,
+                                             const struct sl_calib *calib, const char *baseline)
+{
     struct sl_analysis *a = calloc(1, sizeof *a);
     double *scratch = malloc((n ? n : 1) * sizeof *scratch);
     if (!a || !scratch)
         goto fail;
     a->weak = weak;
+    snprintf(a->baseline, sizeof a->baseline, "%s", baseline ? baseline : "");
     a->host_cpus = sl_cpus_allowed();
     a->points = calloc(n ? n : 1, sizeof *a->points);
     a->backends = calloc(n ? n : 1, sizeof *a->backends);

@@ -119,6 +119,7 @@ struct sl_vectorisation {
 
 struct sl_analysis {
     int weak;                  /* weak scaling */
+    char baseline[SL_NAME_MAX]; /* the curve speedups are measured against at 1 core ("serial") */
     struct sl_apoint *points;  /* in order of first appearance */
     size_t npoints;
     struct sl_abackend *backends;
@@ -143,6 +144,10 @@ int sl_sample_from_json(const json_t *m, struct sl_sample *s);
 struct sl_analysis *sl_analysis_new(const struct sl_sample *samples, size_t n, int weak,
                                     const struct sl_calib *calib);
 void sl_analysis_free(struct sl_analysis *a);
+/* The same, with speedups against `baseline` at 1 core instead of "serial" (a program
+ * group's baseline route); "" or NULL for none. */
+struct sl_analysis *sl_analysis_new_baseline(const struct sl_sample *ss, size_t n, int weak,
+                                             const struct sl_calib *calib, const char *baseline);
 
 /* The point of backend at cores and size, or NULL. */
 const struct sl_apoint *sl_analysis_point(const struct sl_analysis *a, const char *backend,

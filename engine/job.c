@@ -319,6 +319,261 @@ static int parse_mpi(const json_t *o, const struct sl_job_limits *lim, struct sl
     return 0;
 }
 
+/* repeats and warmup, with their defaults (5 and 1). */
+static int parse_repeats(const json_t *o, struct sl_job *job, char *err, size_t errlen)
+{
+    double d = 5;
+    int rc;
+    if ((rc = parse_uint(o, "repeats", 1, SL_MAX_REPEATS, &d, err, errlen)))
+        return rc;
+    job->repeats = (unsigned)d;
+    d = 1;
+    if ((rc = parse_uint(o, "warmup", 0, SL_MAX_WARMUP, &d, err, errlen)))
+        return rc;
+    job->warmup = (unsigned)d;
+    return 0;
+}
+
+/* --- program jobs: the user's programs instead of workload x backends --- */
+
+void sl_job_clear(struct sl_job *job)
+{
+    for (unsigned i = 0; job->programs && i < job->nprograms; i++)
+        sl_command_free(job->programs[i].cmd);
+    free(job->programs);
+    job->programs = NULL;
+    job->nprograms = 0;
+}
+
+void sl_job_command_opts(const struct sl_job *job, unsigned cores, struct sl_command_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->cores = cores;
+    o->thread_env = job->thread_env;
+    o->confine = job->confine;
+    for (unsigned i = 0; i < job->nvars; i++) {
+        o->names[i] = job->var_names[i];
+        o->values[i] = job->var_values[i];
+    }
+    o->nvars = job->nvars;
+}
+
+int sl_name_valid(const char *s, int identifier)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n >= SL_NAME_MAX)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || (!identifier && (*s == '-' || *s == '.'))))
+            return 0;
+    return 1;
+}
+
+static int parse_bool(const json_t *o, const char *key, int *out, char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v))
+        FAIL_AT("%s", key, SL_EINVAL, "%s must be true or false", key);
+    *out = json_is_true(v);
+    return 0;
+}
+
+/* Parameters of a program job: any names (they are its placeholders), finite numbers. */
+static int parse_program_params(const json_t *o, struct sl_job *job, char *err, size_t errlen)
+{
+    const json_t *params = json_object_get(o, "params"), *v;
+    const char *key;
+    if (!params)
+        return 0;
+    if (!json_is_object(params))
+        FAIL_AT("params", NULL, SL_EINVAL, "params must be an object such as {\"samples\": 1e7}");
+    if (json_object_size(params) > SL_COMMAND_MAX_VARS)
+        FAIL_AT("params", NULL, SL_ERANGE, "params has %zu entries; a program takes at most %u",
+                json_object_size(params), SL_COMMAND_MAX_VARS);
+    json_object_foreach((json_t *)params, key, v) {
+        if (!sl_name_valid(key, 1) || strcmp(key, "cores") == 0)
+            FAIL_AT("params.%s", key, SL_EINVAL, "params.%s: a parameter name is letters, digits "
+                    "and _ (and not \"cores\", which is set per point)", key);
+        if (!json_is_number(v) || !isfinite(json_number_value(v)))
+            FAIL_AT("params.%s", key, SL_EINVAL, "params.%s must be a number", key);
+        snprintf(job->var_names[job->nvars], SL_NAME_MAX, "%s", key);
+        job->var_values[job->nvars++] = json_number_value(v);
+    }
+    return 0;
+}
+
+/* One entry of "programs" (or the "command" shorthand, named "command"). */
+static int parse_program(const json_t *v, size_t i, struct sl_job *job, char *err, size_t errlen)
+{
+    const char *vars[SL_COMMAND_MAX_VARS];
+    char field[32], why[400];
+    json_t *cmd = json_object();
+    const char *key, *name = "command";
+    const json_t *x;
+    int parallel = 1, rc = 0;
+    snprintf(field, sizeof field, i == (size_t)-1 ? "command" : "programs[%zu]", i);
+    if (!cmd)
+        FAIL_AT("", NULL, SL_ENOMEM, "out of memory");
+    if (!json_is_object(v)) {
+        json_decref(cmd);
+        FAIL_AT("%s", field, SL_EINVAL, "%s must be an object with argv (and name, env, cwd)", field);
+    }
+    json_object_foreach((json_t *)v, key, x) { /* name and parallel are the job's, the rest the command's */
+        if (strcmp(key, "name") != 0 && strcmp(key, "parallel") != 0)
+            json_object_set((json_t *)cmd, key, (json_t *)x);
+    }
+    if (i != (size_t)-1) {
+        x = json_object_get(v, "name");
+        if (!json_is_string(x) || !sl_name_valid(json_string_value(x), 0)) {
+            json_decref(cmd);
+            FAIL_AT("%s", field, SL_EINVAL, "%s.name must be 1 to %u letters, digits, '_', '-' or '.'",
+                    field, SL_NAME_MAX - 1);
+        }
+        name = json_string_value(x);
+        for (unsigned k = 0; k < job->nprograms; k++)
+            if (strcmp(job->programs[k].cmd->name, name) == 0) {
+                json_decref(cmd);
+                FAIL_AT("%s", field, SL_EINVAL, "program \"%s\" is listed twice", name);
+            }
+        if ((rc = parse_bool(v, "parallel", &parallel, err, errlen))) {
+            json_decref(cmd);
+            set_field("%s.parallel", field);
+            return rc;
+        }
+    }
+    for (unsigned k = 0; k < job->nvars; k++)
+        vars[k] = job->var_names[k];
+    struct sl_command *c = sl_command_from_json(cmd, name, vars, job->nvars, why, sizeof why);
+    json_decref(cmd);
+    if (!c) {
+        /* the command module names its fields "command.x": say which program */
+        const char *rest = strncmp(why, "command", 7) == 0 ? why + 7 : why;
+        FAIL_AT("%s", field, SL_EINVAL, "%s%s%s", field, *rest == '.' || *rest == '[' ? "" : ": ", rest);
+    }
+    job->programs[job->nprograms++] = (struct sl_program_spec){.cmd = c, .parallel = parallel};
+    return 0;
+}
+
+static int parse_programs(const json_t *o, struct sl_job *job, char *err, size_t errlen)
+{
+    const json_t *one = json_object_get(o, "command"), *list = json_object_get(o, "programs"), *v;
+    size_t i;
+    int rc;
+    if (one && list)
+        FAIL_AT("command", NULL, SL_EINVAL, "give either command (one program) or programs (a list), not both");
+    if (list && (!json_is_array(list) || json_array_size(list) == 0 ||
+                 json_array_size(list) > SL_MAX_BACKENDS))
+        FAIL_AT("programs", NULL, SL_EINVAL, "programs must be a list of 1 to %u programs", SL_MAX_BACKENDS);
+    if (!(job->programs = calloc(list ? json_array_size(list) : 1, sizeof *job->programs)))
+        FAIL_AT("", NULL, SL_ENOMEM, "out of memory");
+    if (one)
+        return parse_program(one, (size_t)-1, job, err, errlen);
+    json_array_foreach(list, i, v)
+        if ((rc = parse_program(v, i, job, err, errlen)))
+            return rc;
+    return 0;
+}
+
+static int program_job_from_json(const json_t *o, const struct sl_job_limits *lim,
+                                 struct sl_job *job, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"workload", "command", "programs", "params", "cores",
+                                       "repeats", "warmup", "oversubscribe", "thread_env",
+                                       "confine", "tolerance", "size_param", "baseline", NULL};
+    const char *key;
+    const json_t *v;
+    int rc;
+    json_object_foreach((json_t *)o, key, v) {
+        if (name_index(keys, key) < 0) {
+            char list[256];
+            join_names(keys, list, sizeof list);
+            FAIL_AT("%s", key, SL_ENOENT, "unknown field \"%s\" for a program job; it has: %s", key, list);
+        }
+    }
+    job->size_var = -1;
+    job->thread_env = 1;
+    job->tolerance = -1;
+    v = json_object_get(o, "workload");
+    if (v && (!json_is_string(v) || !sl_name_valid(json_string_value(v), 0)))
+        FAIL_AT("workload", NULL, SL_EINVAL, "workload of a program job is a label such as \"pi\" "
+                "(letters, digits, '_', '-', '.')");
+    snprintf(job->label, sizeof job->label, "%s", v ? json_string_value(v) : "command");
+    if ((rc = parse_program_params(o, job, err, errlen)) || (rc = parse_programs(o, job, err, errlen)))
+        return rc;
+    v = json_object_get(o, "size_param");
+    if (v) {
+        for (unsigned k = 0; json_is_string(v) && k < job->nvars; k++)
+            if (strcmp(job->var_names[k], json_string_value(v)) == 0)
+                job->size_var = (int)k;
+        if (job->size_var < 0)
+            FAIL_AT("size_param", NULL, SL_EINVAL, "size_param must name one of params");
+    }
+    if (!v && job->nvars > 0)
+        job->size_var = 0; /* the first parameter is the size unless another is named */
+    v = json_object_get(o, "baseline");
+    if (v) {
+        for (unsigned k = 0; json_is_string(v) && k < job->nprograms; k++)
+            if (strcmp(job->programs[k].cmd->name, json_string_value(v)) == 0)
+                snprintf(job->baseline, sizeof job->baseline, "%s", json_string_value(v));
+        if (!job->baseline[0])
+            FAIL_AT("baseline", NULL, SL_EINVAL, "baseline must name one of the programs");
+    }
+    v = json_object_get(o, "tolerance");
+    if (v) {
+        if (!json_is_number(v) || json_number_value(v) < 0)
+            FAIL_AT("tolerance", NULL, SL_EINVAL, "tolerance must be a number >= 0 (0: results must be equal)");
+        job->tolerance = json_number_value(v);
+    }
+    if ((rc = parse_bool(o, "oversubscribe", &job->oversubscribe, err, errlen)) ||
+        (rc = parse_bool(o, "thread_env", &job->thread_env, err, errlen)) ||
+        (rc = parse_bool(o, "confine", &job->confine, err, errlen)) ||
+        (rc = parse_cores(o, lim, job, err, errlen)))
+        return rc;
+    return parse_repeats(o, job, err, errlen);
+}
+
+static json_t *program_job_to_json(const struct sl_job *job)
+{
+    json_t *o = json_object(), *params = json_object(), *programs = json_array(),
+           *cores = json_array();
+    if (!o || !params || !programs || !cores) {
+        json_decref(o);
+        json_decref(params);
+        json_decref(programs);
+        json_decref(cores);
+        return NULL;
+    }
+    for (unsigned i = 0; i < job->nvars; i++)
+        json_object_set_new(params, job->var_names[i], json_real(job->var_values[i]));
+    for (unsigned i = 0; i < job->nprograms; i++) {
+        json_t *p = sl_command_to_json(job->programs[i].cmd);
+        json_object_set_new(p, "name", json_string(job->programs[i].cmd->name));
+        json_object_set_new(p, "parallel", json_boolean(job->programs[i].parallel));
+        json_array_append_new(programs, p);
+    }
+    for (unsigned i = 0; i < job->ncores; i++)
+        json_array_append_new(cores, json_integer(job->cores[i]));
+    json_object_set_new(o, "workload", json_string(job->label));
+    json_object_set_new(o, "programs", programs);
+    json_object_set_new(o, "params", params);
+    json_object_set_new(o, "cores", cores);
+    json_object_set_new(o, "repeats", json_integer(job->repeats));
+    json_object_set_new(o, "warmup", json_integer(job->warmup));
+    json_object_set_new(o, "oversubscribe", json_boolean(job->oversubscribe));
+    json_object_set_new(o, "thread_env", json_boolean(job->thread_env));
+    json_object_set_new(o, "confine", json_boolean(job->confine));
+    if (job->tolerance >= 0)
+        json_object_set_new(o, "tolerance", json_real(job->tolerance));
+    if (job->size_var >= 0)
+        json_object_set_new(o, "size_param", json_string(job->var_names[job->size_var]));
+    if (job->baseline[0])
+        json_object_set_new(o, "baseline", json_string(job->baseline));
+    return o;
+}
+
 int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl_job *job,
                      char *err, size_t errlen)
 {
@@ -334,6 +589,12 @@ int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl
     last_field[0] = '\0';
     if (!json_is_object(o))
         FAIL_AT("", NULL, SL_EINVAL, "a job must be a JSON object with at least \"workload\"");
+    if (json_object_get(o, "command") || json_object_get(o, "programs")) {
+        rc = program_job_from_json(o, lim, job, err, errlen);
+        if (rc)
+            sl_job_clear(job);
+        return rc;
+    }
     json_object_foreach((json_t *)o, key, v) {
         if (name_index(keys, key) < 0) {
             char list[256];
@@ -360,16 +621,9 @@ int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl
     if (v && !json_is_boolean(v))
         FAIL_AT("oversubscribe", NULL, SL_EINVAL, "oversubscribe must be true or false");
     job->oversubscribe = v && json_is_true(v);
-    if ((rc = parse_backends(o, job, err, errlen)) || (rc = parse_cores(o, lim, job, err, errlen)))
+    if ((rc = parse_backends(o, job, err, errlen)) || (rc = parse_cores(o, lim, job, err, errlen)) ||
+        (rc = parse_repeats(o, job, err, errlen)))
         return rc;
-    d = 5;
-    if ((rc = parse_uint(o, "repeats", 1, SL_MAX_REPEATS, &d, err, errlen)))
-        return rc;
-    job->repeats = (unsigned)d;
-    d = 1;
-    if ((rc = parse_uint(o, "warmup", 0, SL_MAX_WARMUP, &d, err, errlen)))
-        return rc;
-    job->warmup = (unsigned)d;
     d = 0;
     if ((rc = parse_uint(o, "chunk", 0, 1e15, &d, err, errlen)))
         return rc;
@@ -397,6 +651,8 @@ int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl
 
 json_t *sl_job_to_json(const struct sl_job *job)
 {
+    if (!job->wl)
+        return program_job_to_json(job);
     json_t *o = json_object(), *params = json_object(), *backends = json_array(),
            *cores = json_array();
     if (!o || !params || !backends || !cores) {
@@ -432,5 +688,7 @@ json_t *sl_job_to_json(const struct sl_job *job)
 
 double sl_job_weak_value(const struct sl_job *job, unsigned p)
 {
+    if (!job->wl)
+        return job->size_var >= 0 ? job->var_values[job->size_var] : 0;
     return weak_value(job->wl, job->params[job->wl->weak_param], p);
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "command.h"
 #include "sl.h"
 #include "workload.h"
 
@@ -34,6 +35,25 @@ struct sl_job {
     int oversubscribe;                                /* 1: allow more cores than the host has */
     unsigned threads_per_rank;                        /* mpi: OpenMP threads per rank (1 = pure MPI) */
     char hostfile[256];                               /* mpi: mpirun's hostfile, "" = this host */
+    /* A program job (wl == NULL): the user's programs are the points' sources instead of
+     * workload x backends; see "command" and "programs" in job.c and command.h. */
+    struct sl_program_spec *programs;                 /* nprograms entries (malloc'ed) */
+    unsigned nprograms;
+    char label[SL_NAME_MAX];                          /* its "workload": a group ("pi") or "command" */
+    char var_names[SL_COMMAND_MAX_VARS][SL_NAME_MAX]; /* its declared parameters, placeholders ... */
+    double var_values[SL_COMMAND_MAX_VARS];           /* ... and their values */
+    unsigned nvars;
+    int size_var;                                     /* the parameter shown as "size", -1: none */
+    char baseline[SL_NAME_MAX];                       /* program speedups are measured against ("" = none) */
+    int thread_env;                                   /* 1: OMP_NUM_THREADS etc. = cores (default) */
+    int confine;                                      /* 1: the child runs on `cores` CPUs only */
+    double tolerance;                                 /* results of one size must agree within it; < 0: not compared */
+};
+
+/* One program of a program job. */
+struct sl_program_spec {
+    struct sl_command *cmd;   /* what to run (its name is the curve's) */
+    int parallel;             /* 0: it ignores {cores}, so it runs at 1 core only */
 };
 
 /* Limits the checks apply; sl_job_limits_default() fills them from this host. */
@@ -52,6 +72,13 @@ void sl_job_limits_default(struct sl_job_limits *lim);
 int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl_job *job,
                      char *err, size_t errlen);
 
+/* Free what a parsed job holds (its programs); the job may be parsed into again. Safe on a
+ * job that failed to parse or was zeroed. */
+void sl_job_clear(struct sl_job *job);
+
+/* The placeholder values of a program job for one run at `cores`, for sl_command_run. */
+void sl_job_command_opts(const struct sl_job *job, unsigned cores, struct sl_command_opts *o);
+
 /* The field the last refusal of sl_job_from_json on this thread concerns: "workload",
  * "params.samples", "backends", "cores", "repeats", ... ("" for the body as a whole). */
 const char *sl_job_error_field(void);
@@ -62,6 +89,11 @@ json_t *sl_job_to_json(const struct sl_job *job);
 /* The value of the weak-scaled parameter at p cores (base * p^(1/weak_power), rounded for
  * whole-number parameters); the base value is job->params[wl->weak_param]. */
 double sl_job_weak_value(const struct sl_job *job, unsigned p);
+
+/* 1 if s is a name for a program, a group or a label: letters, digits, '_', '-', '.' (only
+ * letters, digits and '_' when identifier is set: a placeholder), 1 to SL_NAME_MAX - 1
+ * characters; s may be NULL (0). */
+int sl_name_valid(const char *s, int identifier);
 
 /* Names of the enums, for JSON and tables. */
 const char *sl_variant_name(enum sl_variant v);

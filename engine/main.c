@@ -38,6 +38,10 @@ static const char usage_text[] =
     "  info                      this host: CPU, caches, memory, OS, compiler, timer\n"
     "  calibrate                 measure memory bandwidth and peak FLOP rate, save them\n"
     "  run WORKLOAD              run a sweep and print a table (or JSON lines)\n"
+    "  run [options] -- PROGRAM [ARGS...]\n"
+    "                            profile your own program: one process per timed run;\n"
+    "                            {cores} and --set parameters ({samples}) are replaced in\n"
+    "                            its arguments, e.g. -- python3 my.py --workers {cores}\n"
     "\n"
     "run options:\n"
     "  --backends LIST           e.g. serial,simd,threads,openmp (default: all available)\n"
@@ -56,6 +60,14 @@ static const char usage_text[] =
     "  --job FILE|-              the whole job as JSON (flags above may not be mixed in)\n"
     "  --calibration FILE        calibration to compare against (default: the saved one)\n"
     "  --json                    JSON lines on stdout: header, measurements, summary\n"
+    "\n"
+    "program options (after them, -- and the program):\n"
+    "  --name NAME               the program's name on charts (default command)\n"
+    "  --env NAME=VALUE          an environment variable for it, placeholders allowed (repeatable)\n"
+    "  --cwd DIR                 its working directory\n"
+    "  --confine                 run it on `cores` CPUs only (sched_setaffinity)\n"
+    "  --no-thread-env           do not set OMP/MKL/OPENBLAS/NUMBA_NUM_THREADS = cores\n"
+    "  --tolerance X             the reported results must agree within X\n"
     "  --no-progress             no progress bar on stderr\n"
     "\n"
     "common: --help, --version\n";
@@ -202,8 +214,9 @@ struct run_ctx {
     struct sl_sample *samples; /* every timed run, for the analysis */
     size_t nsamples, cap;
     unsigned unverified;       /* runs that failed verification */
-    char first_failure[256];   /* the first reason */
+    char first_failure[1100];  /* the first reason */
     const char *unit;          /* the workload's unit of work ("sample") */
+    json_t *outputs;           /* programs: each point's last output, by "name@cores" */
 };
 
 static void on_progress(void *arg, unsigned done, unsigned total, const char *what)
@@ -230,13 +243,31 @@ static int on_measure(void *arg, const struct sl_measurement *m)
         c->samples = s;
         c->cap = cap;
     }
-    sl_measurement_to_sample(m, &c->samples[c->nsamples++]);
+    /* A program that failed says nothing about speed; its measurement line still says why. */
+    if (!m->program || (m->program->exited && m->program->code == 0))
+        sl_measurement_to_sample(m, &c->samples[c->nsamples++]);
     c->unit = m->shape.unit;
     if (!m->verified && c->unverified++ == 0)
         snprintf(c->first_failure, sizeof c->first_failure, "%s on %u cores: %s", m->backend,
                  m->cores, m->message);
+    json_t *mj = sl_measurement_to_json(m);
+    if (m->program && m->keep_output && mj) { /* kept for the summary: the point's last output */
+        static const char *const keys[] = {"backend", "cores", "rep", "exit", "stdout_tail",
+                                           "stderr_tail", "output_bytes", NULL};
+        json_t *o = json_object();
+        char key[64];
+        for (const char *const *k = keys; *k; k++)
+            if (json_object_get(mj, *k))
+                json_object_set(o, *k, json_object_get(mj, *k));
+        snprintf(key, sizeof key, "%s@%u", m->backend, m->cores);
+        if (!c->outputs)
+            c->outputs = json_object();
+        json_object_set_new(c->outputs, key, o);
+    }
     if (c->json)
-        print_json_line(sl_measurement_to_json(m));
+        print_json_line(mj);
+    else
+        json_decref(mj);
     return ferror(stdout) ? 1 : 0;
 }
 
@@ -278,6 +309,14 @@ static void fmt_or_dash(char *buf, size_t len, const char *fmt, double v)
         snprintf(buf, len, "-");
 }
 
+/* The name of the size column: the workload's size parameter, or a program job's. */
+static const char *size_name(const struct sl_job *job)
+{
+    if (job->wl)
+        return job->wl->params[job->wl->weak_param].name;
+    return job->size_var >= 0 ? job->var_names[job->size_var] : "size";
+}
+
 /* The table's CI column header with the real level: "75% CI of median" for 3 repeats. The
  * level is the lowest of any point, so no row claims more than it has. */
 static void ci_header(const struct sl_analysis *a, char *buf, size_t len)
@@ -293,7 +332,7 @@ static void print_points(const struct sl_job *job, const struct sl_analysis *a, 
     char cihead[32];
     ci_header(a, cihead, sizeof cihead);
     printf("\n%-10s %5s %9s %12s %25s %8s %9s %6s %16s %8s\n", "backend", "cores",
-           job->wl->params[job->wl->weak_param].name, "median", cihead, "speedup",
+           size_name(job), "median", cihead, "speedup",
            "vs serial", "eff", "rate (/s)", "verified");
     for (size_t i = 0; i < a->npoints; i++) {
         const struct sl_apoint *p = &a->points[i];
@@ -398,7 +437,8 @@ static void print_table(const struct sl_job *job, const struct sl_analysis *a, c
 
 enum { OPT_BACKENDS = 256, OPT_CORES, OPT_SET, OPT_REPEATS, OPT_WARMUP, OPT_SCALING,
        OPT_VARIANT, OPT_AFFINITY, OPT_SCHEDULE, OPT_CHUNK, OPT_OVERSUB, OPT_JOB, OPT_CALIB,
-       OPT_JSON, OPT_NOPROGRESS, OPT_TPR, OPT_HOSTFILE };
+       OPT_JSON, OPT_NOPROGRESS, OPT_NAME, OPT_ENV, OPT_CWD, OPT_CONFINE, OPT_NOTHREADENV,
+       OPT_TOLERANCE, OPT_TPR, OPT_HOSTFILE };
 
 static const struct option run_options[] = {
     {"backends", required_argument, NULL, OPT_BACKENDS},
@@ -418,17 +458,50 @@ static const struct option run_options[] = {
     {"no-progress", no_argument, NULL, OPT_NOPROGRESS},
     {"threads-per-rank", required_argument, NULL, OPT_TPR},
     {"hostfile", required_argument, NULL, OPT_HOSTFILE},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"env", required_argument, NULL, OPT_ENV},
+    {"cwd", required_argument, NULL, OPT_CWD},
+    {"confine", no_argument, NULL, OPT_CONFINE},
+    {"no-thread-env", no_argument, NULL, OPT_NOTHREADENV},
+    {"tolerance", required_argument, NULL, OPT_TOLERANCE},
     {NULL, 0, NULL, 0},
 };
 
 /* Turn run's flags into a job object; returns 0 or an exit status. */
+/* The program after "--" as the job's "command" (or "programs" when --name is given). */
+static int program_args(int argc, char **argv, json_t *job, json_t *cmd, const char *name)
+{
+    json_t *args = json_array();
+    if (argc == 0)
+        return usage_error("%s", "run: -- must be followed by the program to run");
+    for (int i = 0; i < argc; i++)
+        json_array_append_new(args, json_string(argv[i]));
+    json_object_set_new(cmd, "argv", args);
+    if (name) {
+        json_object_set_new(cmd, "name", json_string(name));
+        json_object_set_new(job, "programs", json_pack("[O]", cmd));
+    } else {
+        json_object_set(job, "command", cmd);
+    }
+    return 0;
+}
+
 static int parse_run_args(int argc, char **argv, json_t *job, const char **job_file,
                           const char **calib_file, int *json, int *progress)
 {
-    json_t *params = json_object();
-    int opt, bad = 0, flags = 0;
+    json_t *params = json_object(), *cmd = json_object(), *env = json_object();
+    int opt, bad = 0, flags = 0, nprog = 0, program = 0, rc;
+    const char *name = NULL;
     double d;
+    for (int i = 1; i < argc; i++) /* the program's own arguments are not ours */
+        if (strcmp(argv[i], "--") == 0) {
+            nprog = argc - i - 1;
+            argc = i;
+            program = 1;
+            break;
+        }
     json_object_set_new(job, "params", params);
+    json_object_set_new(cmd, "env", env);
     optind = 1;
     opterr = 0;
     while (!bad && (opt = getopt_long(argc, argv, "", run_options, NULL)) != -1) {
@@ -495,11 +568,56 @@ static int parse_run_args(int argc, char **argv, json_t *job, const char **job_f
             *progress = 0;
             flags--;
             break;
+        case OPT_NAME:
+            name = optarg;
+            break;
+        case OPT_ENV: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg)
+                return usage_error("--env takes NAME=VALUE, not '%s'", optarg);
+            *eq = '\0';
+            json_object_set_new(env, optarg, json_string(eq + 1));
+            break;
+        }
+        case OPT_CWD:
+            json_object_set_new(cmd, "cwd", json_string(optarg));
+            break;
+        case OPT_CONFINE:
+            json_object_set_new(job, "confine", json_true());
+            break;
+        case OPT_NOTHREADENV:
+            json_object_set_new(job, "thread_env", json_false());
+            break;
+        case OPT_TOLERANCE:
+            if (sl_parse_number(optarg, &d))
+                return usage_error("--tolerance: '%s' is not a number", optarg);
+            json_object_set_new(job, "tolerance", json_real(d));
+            break;
         default:
             return usage_error("run: unknown or incomplete option '%s'", argv[optind - 1]);
         }
         flags++;
     }
+    if (bad)
+        return bad;
+    if (program) {
+        if (*job_file)
+            return usage_error("%s", "run: --job carries the whole job; do not add -- PROGRAM");
+        rc = program_args(nprog, argv + argc + 1, job, cmd, name);
+        json_decref(cmd);
+        if (rc)
+            return rc;
+        if (optind < argc)
+            json_object_set_new(job, "workload", json_string(argv[optind++]));
+        if (optind < argc)
+            return usage_error("run: unexpected argument '%s'", argv[optind]);
+        if (json_object_size(params) == 0)
+            json_object_del(job, "params");
+        return 0;
+    }
+    if (json_object_size(env) || json_object_get(cmd, "cwd") || name)
+        bad = usage_error("%s", "run: --name, --env and --cwd are for a program: add -- PROGRAM ARGS");
+    json_decref(cmd);
     if (bad)
         return bad;
     if (optind < argc)
@@ -540,7 +658,7 @@ static int cmd_run(int argc, char **argv)
     const char *job_file = NULL, *calib_file = NULL;
     int json = 0, progress = isatty(2), rc;
     struct run_ctx ctx = {0};
-    struct sl_job job;
+    struct sl_job job = {0};
     struct sl_job_limits lim;
     struct sl_sweep *sweep = NULL;
     struct sl_analysis *an = NULL;
@@ -580,7 +698,7 @@ static int cmd_run(int argc, char **argv)
         for (unsigned i = 0; i < sl_sweep_npoints(sweep); i++) {
             const struct sl_point *p = sl_sweep_point(sweep, i);
             json_t *o = json_object();
-            json_object_set_new(o, "backend", json_string(p->be->name));
+            json_object_set_new(o, "backend", json_string(sl_point_name(p)));
             json_object_set_new(o, "cores", json_integer(p->cores));
             json_object_set_new(o, "variant", json_string(sl_variant_name(p->variant)));
             json_object_set_new(o, "size", json_real(sl_sweep_size(sweep, p->size)));
@@ -595,7 +713,7 @@ static int cmd_run(int argc, char **argv)
         json_object_set_new(h, "version", json_string(SL_VERSION));
         json_object_set_new(h, "job", json_incref(jj));
         json_object_set_new(h, "size_param",
-                            json_string(job.wl->params[job.wl->weak_param].name));
+                            json_string(size_name(&job)));
         json_object_set_new(h, "host", sl_host_to_json(&host));
         json_object_set_new(h, "timer", timer);
         json_object_set_new(h, "calibration", have_calib ? sl_calibrate_to_json(&calib) : json_null());
@@ -604,9 +722,17 @@ static int cmd_run(int argc, char **argv)
             json_object_set_new(h, "mpi_hosts", sl_mpi_hosts(job.hostfile));
         print_json_line(h);
     } else {
-        printf("%s (%s): ", job.wl->title, job.wl->name);
-        for (unsigned i = 0; i < job.wl->nparams; i++)
-            printf("%s%s=%g", i ? " " : "", job.wl->params[i].name, job.params[i]);
+        if (job.wl) {
+            printf("%s (%s): ", job.wl->title, job.wl->name);
+            for (unsigned i = 0; i < job.wl->nparams; i++)
+                printf("%s%s=%g", i ? " " : "", job.wl->params[i].name, job.params[i]);
+        } else {
+            printf("programs (%s):", job.label);
+            for (unsigned i = 0; i < job.nprograms; i++)
+                printf(" %s", job.programs[i].cmd->name);
+            for (unsigned i = 0; i < job.nvars; i++)
+                printf("%s%s=%g", i ? " " : "; ", job.var_names[i], job.var_values[i]);
+        }
         printf("\n%s scaling, %u repeats after %u warm-up, %s kernels, %u points on %s (%u CPUs)\n",
                job.weak ? "weak" : "strong", job.repeats, job.warmup, sl_variant_name(job.variant),
                sl_sweep_npoints(sweep), host.cpu_model, host.cpus_allowed);
@@ -634,7 +760,8 @@ static int cmd_run(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    an = sl_analysis_new(ctx.samples, ctx.nsamples, job.weak, have_calib ? &calib : NULL);
+    an = sl_analysis_new_baseline(ctx.samples, ctx.nsamples, job.weak, have_calib ? &calib : NULL,
+                                  job.wl ? "serial" : job.baseline);
     if (!an) {
         fprintf(stderr, "%s: out of memory\n", prog);
         rc = 1;
@@ -646,6 +773,14 @@ static int cmd_run(int argc, char **argv)
         json_object_set_new(s, "elapsed_s", json_real((double)(sl_now_ns() - t0) * 1e-9));
         json_object_set_new(s, "unverified", json_integer(ctx.unverified));
         json_object_set_new(s, "analysis", sl_analysis_to_json(an));
+        if (ctx.outputs) { /* programs: the last run's output of each point */
+            json_t *list = json_array();
+            const char *k;
+            json_t *v;
+            json_object_foreach(ctx.outputs, k, v)
+                json_array_append(list, v);
+            json_object_set_new(s, "outputs", list);
+        }
         print_json_line(s);
     } else {
         print_table(&job, an, ctx.unit);
@@ -659,8 +794,10 @@ static int cmd_run(int argc, char **argv)
 out:
     sl_analysis_free(an);
     sl_sweep_free(sweep);
+    sl_job_clear(&job);
     sl_backends_shutdown();
     free(ctx.samples);
+    json_decref(ctx.outputs);
     json_decref(jobj);
     return rc;
 }

@@ -20,4 +20,12 @@
  * default spinning). */
 int sl_ompenv_settle(char **argv);
 
+/* The variable that marks GOMP_SPINCOUNT as the engine's own setting, not the user's. */
+#define SL_OMPENV_MARK "SCALELAB_OMPENV_SET"
+
+/* 1 if the environment entry "NAME=value" is there only because sl_ompenv_settle put it
+ * there (GOMP_SPINCOUNT and its mark), so that programs the engine runs for a user get the
+ * environment the user gave it, not the engine's own tuning. */
+int sl_ompenv_owned(const char *entry);
+
 #endif /* SL_OMPENV_H */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "analysis.h"
 #include "sl.h"
 
 struct size_slot {
@@ -29,7 +30,28 @@ struct sl_sweep {
     uint64_t *busy;                  /* scratch: per-worker busy times of one run */
     uint64_t *wait;                  /* scratch: per-worker barrier waits of one run */
     int *cpus;                       /* scratch: per-worker CPU it finished on */
+    struct sl_command_result cres;   /* a program's last run (output, report) */
+    char unit[32];                   /* a program's unit of work, as it reported it */
 };
+
+const char *sl_point_name(const struct sl_point *p)
+{
+    return p->be ? p->be->name : p->cmd->name;
+}
+
+/* Points of a program job: every program at every core count (a program that ignores
+ * {cores} at 1 core only). */
+static void plan_programs(struct sl_sweep *s, const struct sl_job *job)
+{
+    s->nsizes = 1;
+    for (unsigned k = 0; k < job->nprograms; k++)
+        for (unsigned c = 0; c < job->ncores; c++) {
+            unsigned cores = job->programs[k].parallel ? job->cores[c] : 1;
+            if (!job->programs[k].parallel && c > 0)
+                break;
+            s->points[s->npoints++] = (struct sl_point){.cmd = job->programs[k].cmd, .cores = cores};
+        }
+}
 
 struct sl_sweep *sl_sweep_new(const struct sl_job *job)
 {
@@ -38,7 +60,7 @@ struct sl_sweep *sl_sweep_new(const struct sl_job *job)
     if (!s)
         return NULL;
     s->job = job;
-    s->points = calloc((size_t)job->nbackends * job->ncores, sizeof *s->points);
+    s->points = calloc((size_t)(job->nbackends + job->nprograms) * job->ncores, sizeof *s->points);
     for (unsigned i = 0; i < job->ncores; i++)
         maxc = job->cores[i] > maxc ? job->cores[i] : maxc;
     s->busy = calloc(maxc, sizeof *s->busy);
@@ -47,6 +69,10 @@ struct sl_sweep *sl_sweep_new(const struct sl_job *job)
     if (!s->points || !s->busy || !s->wait || !s->cpus) {
         sl_sweep_free(s);
         return NULL;
+    }
+    if (!job->wl) {
+        plan_programs(s, job);
+        return s;
     }
     const struct sl_workload *wl = job->wl;
     /* Sizes: one for strong scaling; one per core count for weak scaling. */
@@ -94,6 +120,7 @@ void sl_sweep_free(struct sl_sweep *s)
     for (unsigned k = 0; k < s->nsizes; k++)
         if (s->sizes[k].state)
             s->job->wl->teardown(s->sizes[k].state);
+    sl_command_result_free(&s->cres);
     free(s->points);
     free(s->busy);
     free(s->wait);
@@ -105,6 +132,8 @@ unsigned sl_sweep_npoints(const struct sl_sweep *s) { return s->npoints; }
 const struct sl_point *sl_sweep_point(const struct sl_sweep *s, unsigned i) { return &s->points[i]; }
 double sl_sweep_size(const struct sl_sweep *s, unsigned i)
 {
+    if (!s->job->wl)
+        return sl_job_weak_value(s->job, 1);
     return s->sizes[i].params[s->job->wl->weak_param];
 }
 unsigned sl_sweep_timed_runs(const struct sl_sweep *s) { return s->npoints * s->job->repeats; }
@@ -194,12 +223,17 @@ static void usage_now(struct usage *u)
     getrusage(RUSAGE_CHILDREN, &u->kids);
 }
 
+static int run_program(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_measurement *m,
+                       char *err, size_t errlen);
+
 static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_measurement *m,
                      char *err, size_t errlen)
 {
     const struct sl_job *job = s->job;
     const struct sl_point *pt = &s->points[pi];
     struct size_slot *z = &s->sizes[pt->size];
+    if (pt->cmd)
+        return run_program(s, pi, rep, m, err, errlen);
     int rc = ensure_state(s, pt->size, err, errlen);
     if (rc)
         return rc;
@@ -295,6 +329,98 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
     return 0;
 }
 
+/* The value of the phase called name in a program's report, in ns (0 if it gave none). */
+static uint64_t phase_ns(const struct sl_report *r, const char *name)
+{
+    for (unsigned i = 0; i < r->nphases; i++)
+        if (strcmp(r->phase_name[i], name) == 0)
+            return (uint64_t)(r->phase_s[i] * 1e9);
+    return 0;
+}
+
+/* Why a program's run failed: its exit status or signal and the end of its stderr. */
+static void program_failure(const struct sl_command_result *r, char *msg, size_t len)
+{
+    char tail[768];
+    int n = r->exited ? snprintf(msg, len, "exited with status %d", r->code)
+                      : snprintf(msg, len, "killed by signal %d (%s)", r->code, strsignal(r->code));
+    sl_tail_last(&r->err, tail, sizeof tail);
+    if (tail[0] && n > 0 && (size_t)n < len)
+        snprintf(msg + n, len - (size_t)n, ": %s", tail);
+}
+
+/* One run of a program point: the program's process is the run. A program that fails is a
+ * failed measurement (not verified, its stderr as the message) and the sweep goes on; only
+ * a program that cannot be started at all stops it. */
+static int run_program(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_measurement *m,
+                       char *err, size_t errlen)
+{
+    const struct sl_job *job = s->job;
+    const struct sl_point *pt = &s->points[pi];
+    struct size_slot *z = &s->sizes[0];
+    struct sl_command_result *r = &s->cres;
+    struct sl_command_opts o;
+    char why[400];
+    sl_job_command_opts(job, pt->cores, &o);
+    int rc = sl_command_run(pt->cmd, &o, r, why, sizeof why);
+    if (rc) {
+        snprintf(err, errlen, "program %s: %s", pt->cmd->name, why);
+        return rc;
+    }
+    const struct sl_report *rep_ = &r->report;
+    memset(m, 0, sizeof *m);
+    m->point = pi;
+    m->rep = rep;
+    m->backend = pt->cmd->name;
+    m->cores = pt->cores;
+    m->variant = SL_VECTOR;
+    m->size = sl_sweep_size(s, 0);
+    m->wall_ns = r->wall_ns;
+    m->user_ns = tv_ns(r->ru.ru_utime);
+    m->sys_ns = tv_ns(r->ru.ru_stime);
+    m->vcsw = r->ru.ru_nvcsw;
+    m->ivcsw = r->ru.ru_nivcsw;
+    m->minflt = r->ru.ru_minflt;
+    m->majflt = r->ru.ru_majflt;
+    m->maxrss_kb = r->ru.ru_maxrss;
+    m->spawn_ns = phase_ns(rep_, "startup");
+    m->compute_ns = phase_ns(rep_, "compute");
+    m->combine_ns = phase_ns(rep_, "combine");
+    memset(s->busy, 0, pt->cores * sizeof *s->busy);
+    uint64_t busiest = m->compute_ns;
+    for (unsigned i = 0; i < rep_->nbusy && i < pt->cores; i++) {
+        s->busy[i] = (uint64_t)(rep_->busy_s[i] * 1e9);
+        busiest = i == 0 || s->busy[i] > busiest ? s->busy[i] : busiest;
+    }
+    m->overhead_ns = m->wall_ns > busiest ? m->wall_ns - busiest : 0;
+    m->busy_ns = s->busy;
+    snprintf(s->unit, sizeof s->unit, "%s", rep_->unit[0] ? rep_->unit : "run");
+    m->shape = (struct sl_shape){.work = isfinite(rep_->work) ? (uint64_t)rep_->work : 1,
+                                 .unit = s->unit, .phases = 1};
+    m->value = rep_->result;
+    m->program = r;
+    m->keep_output = rep + 1 == job->repeats;
+    m->verified = r->exited && r->code == 0;
+    if (!m->verified) {
+        program_failure(r, m->message, sizeof m->message);
+        m->keep_output = 1;
+        return 0;
+    }
+    if (job->tolerance >= 0 && isfinite(rep_->result)) {
+        if (!z->have_ref) {
+            z->have_ref = 1;
+            z->ref.sum = rep_->result;
+            snprintf(z->ref_from, sizeof z->ref_from, "%s at %u cores", pt->cmd->name, pt->cores);
+        } else if (fabs(rep_->result - z->ref.sum) > job->tolerance) {
+            m->verified = 0;
+            snprintf(m->message, sizeof m->message,
+                     "result %.17g differs from %s (%.17g) by more than the tolerance %g",
+                     rep_->result, z->ref_from, z->ref.sum, job->tolerance);
+        }
+    }
+    return 0;
+}
+
 int sl_sweep_run(struct sl_sweep *s, sl_measure_fn on_measure, sl_progress_fn on_progress,
                  void *ctx, char *err, size_t errlen)
 {
@@ -309,7 +435,7 @@ int sl_sweep_run(struct sl_sweep *s, sl_measure_fn on_measure, sl_progress_fn on
             if ((rc = run_point(s, p, 0, &m, err, errlen)))
                 return rc;
             if (on_progress) {
-                snprintf(what, sizeof what, "warm-up %s x%u", s->points[p].be->name,
+                snprintf(what, sizeof what, "warm-up %s x%u", sl_point_name(&s->points[p]),
                          s->points[p].cores);
                 on_progress(ctx, ++done, all, what);
             }
@@ -322,7 +448,7 @@ int sl_sweep_run(struct sl_sweep *s, sl_measure_fn on_measure, sl_progress_fn on
             m.seq = ++seq;
             m.total = total;
             if (on_progress) {
-                snprintf(what, sizeof what, "%s x%u rep %u", s->points[p].be->name,
+                snprintf(what, sizeof what, "%s x%u rep %u", sl_point_name(&s->points[p]),
                          s->points[p].cores, r + 1);
                 on_progress(ctx, ++done, all, what);
             }
@@ -330,6 +456,48 @@ int sl_sweep_run(struct sl_sweep *s, sl_measure_fn on_measure, sl_progress_fn on
                 return 1;
         }
     return 0;
+}
+
+/* Text from a program as a JSON string: bytes that are not UTF-8 become '?' (a tail may
+ * also begin in the middle of a character). */
+static json_t *text_json(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *copy = strdup(s);
+    for (char *p = copy; p && *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(copy ? copy : "");
+    free(copy);
+    return j;
+}
+
+/* What only a program's run has: how it ended, its own phases and report problems, and
+ * (for a point's last run or a failed one) the tails of its output. */
+static void program_to_json(json_t *o, const struct sl_measurement *m)
+{
+    const struct sl_command_result *r = m->program;
+    json_t *phases = json_object();
+    for (unsigned i = 0; phases && i < r->report.nphases; i++)
+        json_object_set_new(phases, r->report.phase_name[i], json_real(r->report.phase_s[i]));
+    json_object_set_new(o, "exit", json_pack("{sbsi}", "exited", r->exited, "code", r->code));
+    /* ("phases" is the workload's phase count; a program's named phases are its own) */
+    json_object_set_new(o, "program_phases", phases);
+    json_object_set_new(o, "reported", json_boolean(r->report.present));
+    if (r->report.bad_lines)
+        json_object_set_new(o, "report_errors", json_pack("{sIss}", "lines",
+                            (json_int_t)r->report.bad_lines, "first", r->report.bad));
+    if (m->keep_output) {
+        char *out = sl_tail_string(&r->out), *err = sl_tail_string(&r->err);
+        json_object_set_new(o, "stdout_tail", text_json(out ? out : ""));
+        json_object_set_new(o, "stderr_tail", text_json(err ? err : ""));
+        json_object_set_new(o, "output_bytes", json_pack("{sIsI}", "stdout", (json_int_t)r->out.total,
+                                                         "stderr", (json_int_t)r->err.total));
+        free(out);
+        free(err);
+    }
 }
 
 json_t *sl_measurement_to_json(const struct sl_measurement *m)
@@ -380,16 +548,18 @@ json_t *sl_measurement_to_json(const struct sl_measurement *m)
     json_object_set_new(o, "wait_ns", wait);
     json_object_set_new(o, "cpus", cpus);
     json_object_set_new(o, "phases", json_integer(m->shape.phases ? m->shape.phases : 1));
-    json_object_set_new(o, "result", json_real(m->value));
+    json_object_set_new(o, "result", sl_json_number(m->value));
     json_object_set_new(o, "result_count", json_integer((json_int_t)m->result.count));
     json_object_set_new(o, "result_sum", json_real(m->result.sum));
     json_object_set_new(o, "verified", json_boolean(m->verified));
     if (!m->verified)
-        json_object_set_new(o, "message", json_string(m->message));
+        json_object_set_new(o, "message", text_json(m->message));
     json_object_set_new(o, "work", json_integer((json_int_t)m->shape.work));
     json_object_set_new(o, "unit", json_string(m->shape.unit));
     json_object_set_new(o, "bytes", json_real(m->shape.bytes));
     json_object_set_new(o, "flops", json_real(m->shape.flops));
+    if (m->program)
+        program_to_json(o, m);
     return o;
 }
 

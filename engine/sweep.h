@@ -15,8 +15,11 @@
 #include "analysis.h"
 #include "job.h"
 
+/* A point's source is a backend running the job's workload, or (in a program job) one of
+ * the user's programs; exactly one of be and cmd is set. */
 struct sl_point {
-    const struct sl_backend *be; /* backend */
+    const struct sl_backend *be; /* backend, or NULL */
+    const struct sl_command *cmd; /* program, or NULL */
     unsigned cores;              /* workers */
     enum sl_variant variant;     /* kernel variant it runs */
     unsigned size;               /* index into the sweep's sizes */
@@ -52,9 +55,14 @@ struct sl_measurement {
     struct sl_partial result; /* the raw result */
     double value;             /* the result as a human reads it */
     int verified;             /* 1 if it verified (and matched the other backends when exact) */
-    char message[192];        /* why not, when verified == 0 */
+    char message[1024];       /* why not, when verified == 0 (a failed program: its stderr's tail) */
     struct sl_shape shape;    /* work, bytes and flops of one run at this size */
+    const struct sl_command_result *program; /* a program's run (exit, report, output), else NULL */
+    int keep_output;          /* 1: the JSON carries the program's output (a point's last run, or a failed one) */
 };
+
+/* The name of a point's source: its backend's or its program's. */
+const char *sl_point_name(const struct sl_point *p);
 
 struct sl_sweep;
 

@@ -40,6 +40,11 @@ static json_t *run_view(const json_t *stored)
                         json_pack("{sOsO}", "done", json_object_get(o, "stored"), "total",
                                   json_object_get(o, "total")));
     json_object_del(o, "header");
+    /* A run of programs keeps each point's last output (stdout and stderr tails) in its
+     * summary: shown whole, since a program's own words are part of what was measured. */
+    json_t *outputs = json_object_get(json_object_get(o, "summary"), "outputs");
+    if (outputs)
+        json_object_set(o, "outputs", outputs);
     json_object_del(o, "summary");
     json_object_del(o, "stored");
     json_object_del(o, "total");
@@ -56,8 +61,11 @@ static json_t *analysis_of(struct sl_server *srv, const json_t *stored, const js
     json_array_foreach(ms, i, m)
         if (sl_sample_from_json(m, &ss[k]) == 0)
             k++;
-    const char *scaling =
-        json_string_value(json_object_get(json_object_get(stored, "job"), "scaling"));
+    const json_t *job = json_object_get(stored, "job");
+    const char *scaling = json_string_value(json_object_get(job, "scaling"));
+    /* A run of programs measures speedups against its group's baseline program. */
+    const char *baseline = json_object_get(job, "programs")
+                               ? json_string_value(json_object_get(job, "baseline")) : "serial";
     /* Compare with the calibration the engine reported for this run, else this host's. */
     struct sl_calib c, latest;
     const struct sl_calib *calib = srv->have_calib ? &srv->calib : NULL;
@@ -68,8 +76,8 @@ static json_t *analysis_of(struct sl_server *srv, const json_t *stored, const js
     const json_t *hc = json_object_get(json_object_get(stored, "header"), "calibration");
     if (json_is_object(hc) && sl_calibrate_from_json(&c, hc) == 0)
         calib = &c;
-    struct sl_analysis *a =
-        sl_analysis_new(ss, k, scaling && strcmp(scaling, "weak") == 0, calib);
+    struct sl_analysis *a = sl_analysis_new_baseline(ss, k, scaling && strcmp(scaling, "weak") == 0,
+                                                     calib, baseline ? baseline : "");
     json_t *out = a ? sl_analysis_to_json(a) : json_null();
     sl_analysis_free(a);
     free(ss);
@@ -165,6 +173,8 @@ static enum MHD_Result system_info(struct sl_req *r)
     json_object_set_new(o, "limits", limits);
     /* Whether POST/DELETE need a bearer token, so a client can ask for it up front. */
     json_object_set_new(o, "token_required", json_boolean(srv->cfg.token[0] != '\0'));
+    /* Whether ad-hoc "command" runs are accepted (--allow-commands). */
+    json_object_set_new(o, "allow_commands", json_boolean(srv->cfg.allow_commands));
     json_t *fresh = sl_queue_calibration_latest(srv->queue); /* one made since start wins */
     json_object_set_new(o, "calibration", fresh                ? fresh
                                           : srv->have_calib ? sl_calibrate_to_json(&srv->calib)
@@ -180,6 +190,11 @@ static enum MHD_Result workloads(struct sl_req *r)
 static enum MHD_Result backends(struct sl_req *r)
 {
     return sl_reply_json(r, 200, json_pack("{sO}", "backends", r->srv->backends));
+}
+
+static enum MHD_Result programs(struct sl_req *r)
+{
+    return sl_reply_json(r, 200, sl_programs_list(r->srv->programs));
 }
 
 static enum MHD_Result openapi(struct sl_req *r)
@@ -238,23 +253,39 @@ static enum MHD_Result run_create(struct sl_req *r)
         return ret;
     struct sl_job job;
     struct sl_job_limits lim;
-    char err[512];
+    char err[512], pfield[64] = "";
+    int rc = 0;
+    if (json_object_get(body, "command") && !srv->cfg.allow_commands) {
+        json_decref(body);
+        return sl_reply_error(r, 403, "forbidden",
+                              "ad-hoc commands are off on this server: register the program in "
+                              "its programs folder (GET /api/programs lists them), or start "
+                              "scalelab-server with --allow-commands (loopback only, or with --token)");
+    }
+    if (json_object_get(body, "programs")) { /* registered programs: names and values only */
+        json_t *pj = NULL;
+        rc = sl_programs_job(srv->programs, body, &pj, err, sizeof err, pfield, sizeof pfield);
+        json_decref(body);
+        body = pj;
+    }
     sl_job_limits_default(&lim);
     lim.max_cores = srv->cfg.max_cores;
     lim.oversubscribe_max = 4 * srv->cfg.max_cores;
     lim.hostfile = srv->cfg.mpi_hostfile; /* "" when the operator named none */
-    int rc = sl_job_from_json(body, &lim, &job, err, sizeof err);
+    if (rc == 0)
+        rc = sl_job_from_json(body, &lim, &job, err, sizeof err);
     json_decref(body);
     if (rc) {
-        const char *code;
+        const char *code, *field = pfield[0] ? pfield : sl_job_error_field();
         unsigned status = status_of_error(rc, &code);
         /* err quotes the client's text and may be cut mid-character: sl_reply_refusal trims
          * it; "field" lets a form show the message next to the field it concerns. */
-        return sl_reply_refusal(r, status, code, sl_job_error_field(), err);
+        return sl_reply_refusal(r, status, code, field, err);
     }
     if (sl_queue_length(srv->queue) >= srv->cfg.max_queue)
         goto full;
     json_t *normal = sl_job_to_json(&job);
+    sl_job_clear(&job);
     int64_t id = 0;
     rc = normal ? sl_store_run_insert(srv->writer, normal, sl_queue_now(), &id) : -SL_ENOMEM;
     json_decref(normal);
@@ -584,6 +615,7 @@ const struct sl_route sl_routes[] = {
     {"GET", "/api/system", system_info, 0},
     {"GET", "/api/workloads", workloads, 0},
     {"GET", "/api/backends", backends, 0},
+    {"GET", "/api/programs", programs, 0},
     {"GET", "/api/openapi.json", openapi, 0},
     {"GET", "/metrics", metrics, 0},
     {"POST", "/api/runs", run_create, 1},

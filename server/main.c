@@ -50,6 +50,10 @@ static const char usage_text[] =
     "                       (SCALELAB_ACCESS_LOG_MAX; default 67108864, 0 = no bound)\n"
     "  --idle-timeout S     seconds an idle or half-sent connection is kept (SCALELAB_IDLE_TIMEOUT;\n"
     "                       default 15)\n"
+    "  --programs DIR       folder of program definitions (SCALELAB_PROGRAMS; default: the\n"
+    "                       checkout's programs/)\n"
+    "  --allow-commands     accept ad-hoc \"command\" runs through the API: any client may then\n"
+    "                       run any program as this user; loopback only, or with --token\n"
     "  --mpi-hostfile FILE  the mpirun hostfile jobs may name to place mpi ranks on several\n"
     "                       hosts (SCALELAB_MPI_HOSTFILE; default: none, ranks run here)\n"
     "  --check              check the database's integrity, print ok, and exit\n"
@@ -122,6 +126,9 @@ static void defaults(struct sl_config *c)
     snprintf(c->static_dir, sizeof c->static_dir, "%s/../../static", dir);
     if (stat(c->static_dir, &st) != 0)
         snprintf(c->static_dir, sizeof c->static_dir, "static");
+    snprintf(c->programs_dir, sizeof c->programs_dir, "%s/../../programs", dir);
+    if (stat(c->programs_dir, &st) != 0)
+        snprintf(c->programs_dir, sizeof c->programs_dir, "programs");
     c->max_cores = sl_cpus_allowed();
     c->max_queue = 16;
     c->run_timeout = 3600;
@@ -133,7 +140,7 @@ static void defaults(struct sl_config *c)
 
 enum { O_LISTEN = 256, O_DB, O_STATIC, O_ENGINE, O_TOKEN, O_TOKEN_FILE, O_HOST, O_CORES,
        O_QUEUE, O_TIMEOUT, O_THREADS, O_NOLOG, O_LOGFILE, O_LOGMAX, O_IDLE, O_CHECK, O_HELP,
-       O_VERSION, O_HOSTFILE };
+       O_VERSION, O_PROGRAMS, O_ALLOWCMD, O_HOSTFILE };
 
 /* The token from the first line of path (trailing white space dropped). 0 or -1. */
 static int read_token_file(struct sl_config *c, const char *path)
@@ -248,6 +255,12 @@ static int apply_option(struct sl_config *c, int opt, const char *val, int *chec
     case O_CHECK:
         *check = 1;
         break;
+    case O_PROGRAMS:
+        snprintf(c->programs_dir, sizeof c->programs_dir, "%s", val);
+        break;
+    case O_ALLOWCMD:
+        c->allow_commands = 1;
+        break;
     case O_HELP:
         fputs(usage_text, stdout);
         return 0;
@@ -279,7 +292,8 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
         {"threads", required_argument, NULL, O_THREADS}, {"no-access-log", no_argument, NULL, O_NOLOG},
         {"check", no_argument, NULL, O_CHECK}, {"help", no_argument, NULL, O_HELP},
         {"mpi-hostfile", required_argument, NULL, O_HOSTFILE},
-        {"version", no_argument, NULL, O_VERSION}, {NULL, 0, NULL, 0}};
+        {"version", no_argument, NULL, O_VERSION}, {"programs", required_argument, NULL, O_PROGRAMS},
+        {"allow-commands", no_argument, NULL, O_ALLOWCMD}, {NULL, 0, NULL, 0}};
     static const struct {
         const char *env;
         int opt;
@@ -290,7 +304,8 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
                 {"SCALELAB_ACCESS_LOG_MAX", O_LOGMAX}, {"SCALELAB_IDLE_TIMEOUT", O_IDLE},
                 {"SCALELAB_MAX_CORES", O_CORES},
                 {"SCALELAB_MAX_QUEUE", O_QUEUE}, {"SCALELAB_RUN_TIMEOUT", O_TIMEOUT},
-                {"SCALELAB_THREADS", O_THREADS}, {"SCALELAB_MPI_HOSTFILE", O_HOSTFILE}};
+                {"SCALELAB_THREADS", O_THREADS}, {"SCALELAB_PROGRAMS", O_PROGRAMS},
+                {"SCALELAB_MPI_HOSTFILE", O_HOSTFILE}};
     int rc, opt;
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *val = getenv(envs[i].env);
@@ -358,6 +373,10 @@ int main(int argc, char **argv)
         return fail(2, "refusing to listen on %s without a token: set --token or SCALELAB_TOKEN "
                        "(anyone who can reach it could start runs)",
                     srv.cfg.listen_host);
+    if (srv.cfg.allow_commands && !is_loopback(srv.cfg.listen_host) && !srv.cfg.token[0])
+        return fail(2, "refusing --allow-commands on %s without a token: anyone who can reach it "
+                       "could run any program as this user",
+                    srv.cfg.listen_host);
     if (access(srv.cfg.engine, X_OK) != 0)
         return fail(1, "cannot run the engine at %s: set --engine or SCALELAB_ENGINE",
                     srv.cfg.engine);
@@ -396,6 +415,8 @@ int main(int argc, char **argv)
     srv.host = sl_host_to_json(&host);
     srv.workloads = sl_catalog_workloads();
     srv.backends = sl_catalog_backends();
+    if (!(srv.programs = sl_programs_load(srv.cfg.programs_dir, err, sizeof err)))
+        return fail(1, "%s", err);
     char cpath[1024];
     if (sl_calibrate_default_path(cpath, sizeof cpath) &&
         sl_calibrate_load(&srv.calib, cpath) == 0 && strcmp(srv.calib.cpu_model, host.cpu_model) == 0)
@@ -436,6 +457,7 @@ int main(int argc, char **argv)
     sl_accesslog_free(srv.log);
     json_decref(srv.host);
     json_decref(srv.workloads);
+    sl_programs_free(srv.programs);
     json_decref(srv.backends);
     for (unsigned i = 0; i < sizeof srv.cache / sizeof srv.cache[0]; i++)
         free(srv.cache[i].body);

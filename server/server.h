@@ -16,6 +16,7 @@
 
 #include "calibrate.h"
 #include "events.h"
+#include "programs.h"
 #include "http.h"
 #include "metrics.h"
 #include "queue.h"
@@ -43,6 +44,8 @@ struct sl_config {
     char access_log_file[1024]; /* where ("" = stderr) */
     uint64_t access_log_max;    /* bytes before the file is rotated to FILE.1 */
     unsigned conn_timeout;  /* seconds a connection may stay idle */
+    char programs_dir[1024];/* the registry of programs (programs.h) */
+    int allow_commands;     /* 1: ad-hoc "command" jobs are accepted (loopback or token only) */
     char mpi_hostfile[256]; /* the mpirun hostfile jobs may name ("" = none may) */
 };
 
@@ -55,6 +58,7 @@ struct sl_server {
     struct MHD_Daemon *daemon;          /* HTTP */
     json_t *host;                       /* host info (probed once) */
     json_t *workloads, *backends;       /* catalogues (built once) */
+    struct sl_programs *programs;       /* the registered programs */
     struct sl_calib calib;              /* this host's calibration, when have_calib */
     int have_calib;
     const char *openapi;                /* the OpenAPI document */

@@ -8,6 +8,7 @@ import { charts, chartsAvailable, registerPlugins, applyTheme } from './js/chart
 import { showNotice } from './js/dom.js';
 import { startRouter } from './js/router.js';
 import * as launch from './js/launch.js';
+import * as programs from './js/programs.js';
 import * as runs from './js/runs.js';
 import * as run from './js/run.js';
 import * as compare from './js/compare.js';
@@ -35,7 +36,7 @@ const ROUTES = [
     view: {
       name: 'launch',
       sections: ['launch-view', 'runs-view'],
-      show: (p, ctx) => Promise.all([launch.show(p, ctx), runs.show(p, ctx)]),
+      show: (p, ctx) => Promise.all([launch.show(p, ctx), runs.show(p, ctx), programs.show()]),
       leave: runs.leave,
     },
   },

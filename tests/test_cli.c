@@ -450,3 +450,50 @@ Test(cli, every_worker_records_the_cpu_it_ran_on, .timeout = 120)
     json_decref(ms);
     result_free(&r);
 }
+
+/* The user's program after --: placeholders from --cores and --set, --name, --env; its
+ * argv never sees the engine's options; bad uses exit 2 with one line. */
+Test(cli, a_program_after_double_dash, .timeout = 60)
+{
+    struct result r = engine("run --cores 1,2 --repeats 1 --warmup 0 --set n=3 --name echoer "
+                             "--env GREETING=hi-{n} --json -- sh -c "
+                             "'echo \"scalelab: {\\\"result\\\": {cores}, \\\"work\\\": {n}}\"; "
+                             "test \"$GREETING\" = hi-3' x --json",
+                             NULL);
+    cr_assert_eq(r.status, 0, "exit 0: %s", r.err);
+    json_t *last = NULL;
+    unsigned measured = 0;
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        json_t *o = json_loads(line, 0, NULL);
+        cr_assert_not_null(o, "every stdout line is JSON: %s", line);
+        const char *type = json_string_value(json_object_get(o, "type"));
+        if (strcmp(type, "measurement") == 0) {
+            measured++;
+            cr_assert_str_eq(json_string_value(json_object_get(o, "backend")), "echoer");
+            cr_assert(json_is_true(json_object_get(o, "verified")), "%s", line);
+            cr_assert_eq(json_number_value(json_object_get(o, "result")),
+                         json_integer_value(json_object_get(o, "cores")), "{cores} substituted");
+            cr_assert_eq(json_integer_value(json_object_get(o, "work")), 3, "{n} substituted");
+        }
+        json_decref(last);
+        last = o;
+    }
+    cr_assert_eq(measured, 2);
+    cr_assert_str_eq(json_string_value(json_object_get(last, "type")), "summary");
+    cr_assert_eq(json_array_size(json_object_get(last, "outputs")), 2, "each point's last output");
+    json_decref(last);
+    result_free(&r);
+
+    static const char *const bad[] = {
+        "run --cores 1 --",                          /* no program */
+        "run --name x --cores 1",                    /* a program option without a program */
+        "run --cores 1 -- x '{nope}'",               /* an unknown placeholder */
+        "run --job - -- true",                       /* a job file and a program */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = engine(bad[i], "{}");
+        cr_assert_eq(r.status, 2, "%s: exit 2, got %d", bad[i], r.status);
+        cr_assert(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "%s: one line: %s", bad[i], r.err);
+        result_free(&r);
+    }
+}

@@ -36,7 +36,7 @@ export async function show({ query }, ctx) {
   if (!ctx.current()) return;
   shownIds = answer.runs.map((r) => r.id);
   $('compare-title').textContent = `Compare runs ${shownIds.map((id) => `#${id}`).join(', ')}`;
-  fill($('compare-hosts'), answer.runs.map(hostItem));
+  fill($('compare-hosts'), answer.runs.map(hostItem), sizeNote(answer.runs));
   ch.setChart('compare', $('chart-compare'), ch.compareConfig(answer.runs));
 }
 
@@ -56,11 +56,22 @@ function wire() {
 
 function hostItem(run) {
   const j = run.job || {};
-  const job = `${run.workload}: ${fmtParams(j.params)}; backends ${(j.backends || []).join(', ')}; `
+  const routes = j.programs ? `programs ${j.programs.map((p) => p.name).join(', ')}` : `backends ${(j.backends || []).join(', ')}`;
+  const job = `${run.workload}: ${fmtParams(j.params)}; ${routes}; `
     + `cores ${(j.cores || []).join(', ')}; ${j.scaling || 'strong'} scaling, ${j.variant || 'vector'} kernel; ${j.repeats} repeat${j.repeats === 1 ? '' : 's'}`;
   return el('li', { class: 'compare-host' },
     el('a', { href: `#/runs/${run.id}` }, `#${run.id}`), ' ',
     el('span', { class: `badge status-${run.status}` }, run.status.replace('_', ' ')), ' ',
     el('strong', {}, fmtHost(run.host) || 'host unknown (the run never started)'),
     el('br'), el('span', { class: 'hint' }, job));
+}
+
+/* Runs of different sizes (a Python route's run and a native run of the same workload, say):
+ * their times do not compare, their speedups do. Null when every run has the same sizes. */
+function sizeNote(runs) {
+  const sizes = runs.map((r) => [...new Set((r.points || []).map((p) => p.size))].sort((a, b) => a - b).join(', '));
+  if (new Set(sizes).size <= 1) return null;
+  return el('li', { class: 'compare-sizes' },
+    `The runs' sizes differ (${runs.map((r, i) => `#${r.id}: ${sizes[i] || 'none'}`).join('; ')}): `
+    + 'compare their speedups and efficiencies, not their times.');
 }

@@ -231,12 +231,15 @@ function renderJob(run) {
   fillFacts($('run-job'), [
     ['Workload', run.workload],
     ['Parameters', fmtParams(j.params)],
-    ['Backends', j.backends.join(', ')],
+    // A run of programs has programs where a built-in run has backends (js/programs.js).
+    j.programs ? ['Programs', j.programs.map((p) => p.name).join(', ')] : ['Backends', j.backends.join(', ')],
     ['Cores', `${j.cores.join(', ')}${j.oversubscribe ? ' (oversubscribe allowed)' : ''}`],
     ['MPI ranks', j.backends.includes('mpi') ? `${j.threads_per_rank > 1 ? `ranks × ${j.threads_per_rank} OpenMP threads (cores = total)` : 'one per core'}${j.hostfile ? `, hostfile ${j.hostfile}` : ''}` : null],
     ['Repeats', `${j.repeats} timed + ${j.warmup} warm-up per point`],
-    ['Scaling, kernel', `${j.scaling}, ${j.variant}`],
-    ['Affinity, schedule', `${j.affinity}, ${j.schedule}${j.chunk ? `, chunk ${j.chunk}` : ''}`],
+    ['Scaling, kernel', j.programs ? null : `${j.scaling}, ${j.variant}`],
+    ['Affinity, schedule', j.programs ? null : `${j.affinity}, ${j.schedule}${j.chunk ? `, chunk ${j.chunk}` : ''}`],
+    ['Confinement, threads', j.programs ? `${j.confine ? 'confined to its cores' : 'not confined'}; `
+      + `${j.thread_env ? 'OMP/MKL/OPENBLAS/NUMBA_NUM_THREADS = cores' : 'thread variables not set'}` : null],
     ['Created', fmtDate(run.created_at)],
     ['Duration', run.started_at ? fmtElapsed(run.started_at, run.finished_at || Date.now() / 1000) : 'not started'],
   ]);

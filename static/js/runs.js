@@ -117,7 +117,7 @@ function row(r, now) {
     el('td', {}, el('a', { href: `#/runs/${r.id}` }, `#${r.id}`)),
     el('td', {}, el('span', { class: `badge status-${r.status}` }, r.status.replace('_', ' '))),
     el('td', {}, r.workload),
-    el('td', {}, (r.job && r.job.backends ? r.job.backends : []).join(', ')),
+    el('td', {}, (r.job && r.job.backends ? r.job.backends : (r.job && r.job.programs || []).map((p) => p.name)).join(', ')),
     el('td', {}, fmtDate(r.created_at)),
     el('td', {}, duration(r, now)),
     el('td', { class: 'best-speedup' }, fmtSpeedup(r.best_speedup)),
