@@ -13,7 +13,7 @@ TEST_PKGS=(libcriterion-dev nodejs chromium clang libclang-rt-14-dev python3-tor
 # PyTorch (python3-torch, 156 packages, about a minute) only for the tests (its routes are tested
 # where it is installed); `apt-get install python3-torch` adds it to a service (README).
 PY_PKGS=(python3 python3-dev python3-numpy python3-joblib python3-numba cython3 python3-pybind11
-         python3-dask python3-distributed)
+         python3-dask python3-distributed python3-mpi4py)
 BENCH_PKGS=(wrk curl hyperfine)
 # make runs npm ci for the dashboard's libraries (static/vendor/). Debian's npm conflicts with
 # a nodejs that brings its own npm (NodeSource's): ask for the packages only when npm is missing.

@@ -3,7 +3,8 @@
 // and a cancel or a timeout leaves no rank behind (mpirun's whole process tree).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, makeTempDir, removeDir, waitUntil, listProcesses, sleep } from './harness.mjs';
+import path from 'node:path';
+import { startServer, makeTempDir, removeDir, waitUntil, listProcesses, sleep, REPO } from './harness.mjs';
 
 const RANK_NAME = 'scalelab-mpi-rank';
 // a rank's own command line (mpirun's names the rank program too, as an argument)
@@ -111,4 +112,31 @@ describe('mpi', { timeout: 120000 }, () => {
             assert.equal(listProcesses().filter((p) => p.pid === engine.pid && p.state !== 'Z').length, 0, 'the engine is gone');
         });
     }
+
+    test('mpi4py, a registered program, runs pi and x*x beside the loop with the same results', async (t) => {
+        const py = await startServer({ dir, args: ['--programs', path.join(REPO, 'programs')] });
+        try {
+            const list = (await py.api('GET', '/api/programs', { timeoutMs: 90000 })).json;
+            for (const [group, loop, params] of [['pi', 'py-pi-loop', { samples: 20000 }],
+                ['xsquare', 'py-xsquare-loop', { tasks: 3, iterations: 20000 }]]) {
+                const g = list.groups.find((x) => x.group === group);
+                const prog = g.programs.find((p) => p.name === `py-${group}-mpi4py`);
+                assert.ok(prog, `py-${group}-mpi4py is registered`);
+                if (!prog.available || !g.programs.find((p) => p.name === loop).available) {
+                    t.diagnostic(`py-${group}-mpi4py unavailable here: ${prog.reason}`);
+                    continue;
+                }
+                const id = await py.postRun({ programs: [loop, prog.name], params, cores: [1, 2], repeats: 1, warmup: 0 });
+                const run = await py.waitForStatus(id, 'done', 90000);
+                const ms = run.measurements;
+                assert.equal(new Set(ms.map((m) => m.result)).size, 1, `one result from both routes: ${ms.map((m) => m.result)}`);
+                for (const m of ms) assert.equal(m.verified, true, `${m.backend}: ${m.message}`);
+                const two = ms.find((m) => m.backend === prog.name && m.cores === 2);
+                assert.ok(two, `${prog.name} ran on 2 ranks`);
+                assert.equal(two.busy_ns.length, 2, 'a busy time per rank');
+            }
+        } finally {
+            await py.kill9();
+        }
+    });
 });
