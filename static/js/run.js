@@ -234,7 +234,7 @@ function renderJob(run) {
     // A run of programs has programs where a built-in run has backends (js/programs.js).
     j.programs ? ['Programs', j.programs.map((p) => p.name).join(', ')] : ['Backends', j.backends.join(', ')],
     ['Cores', `${j.cores.join(', ')}${j.oversubscribe ? ' (oversubscribe allowed)' : ''}`],
-    ['MPI ranks', j.backends.includes('mpi') ? `${j.threads_per_rank > 1 ? `ranks × ${j.threads_per_rank} OpenMP threads (cores = total)` : 'one per core'}${j.hostfile ? `, hostfile ${j.hostfile}` : ''}` : null],
+    ['MPI ranks', (j.backends || []).includes('mpi') ? `${j.threads_per_rank > 1 ? `ranks × ${j.threads_per_rank} OpenMP threads (cores = total)` : 'one per core'}${j.hostfile ? `, hostfile ${j.hostfile}` : ''}` : null],
     ['Repeats', `${j.repeats} timed + ${j.warmup} warm-up per point`],
     ['Scaling, kernel', j.programs ? null : `${j.scaling}, ${j.variant}`],
     ['Affinity, schedule', j.programs ? null : `${j.affinity}, ${j.schedule}${j.chunk ? `, chunk ${j.chunk}` : ''}`],
