@@ -9,10 +9,18 @@ CC      ?= gcc
 MARCH   ?= native
 BUILD   ?= build
 SAN     ?=
-PKGS    := jansson
+PKGS    := jansson hwloc
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+
+# MPI is optional: with OpenMPI's development files (pkg-config ompi-c) the mpi backend's rank
+# program is built and the backend is compiled in as available; without them everything else
+# builds and `mpi` is listed as unavailable, naming the packages to install.
+HAVE_MPI := $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1)
+MPI_CFLAGS := $(if $(HAVE_MPI),$(shell pkg-config --cflags ompi-c))
+MPI_LIBS   := $(if $(HAVE_MPI),$(shell pkg-config --libs ompi-c))
+MPI_RANK   := $(if $(HAVE_MPI),$(BUILD)/bin/scalelab-mpi-rank)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 VEC_FLAGS    := -O3 -march=$(MARCH) -mprefer-vector-width=512 -fopenmp-simd
@@ -23,7 +31,7 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -MMD -MP -pthread -fopenmp -Ien
 CFLAGS  ?= -O2 -march=$(MARCH)
 LDLIBS  := $(PKG_LIBS) -lm -pthread -fopenmp $(SAN)
 
-ENGINE_SRC   := $(filter-out engine/main.c,$(wildcard engine/*.c)) $(wildcard engine/backends/*.c)
+ENGINE_SRC   := $(filter-out engine/main.c engine/mpirank.c,$(wildcard engine/*.c)) $(wildcard engine/backends/*.c)
 WORKLOAD_SRC := $(wildcard engine/workloads/*.c)
 # Files whose own loops must run at the hardware's limit (calibration kernels).
 HOT_SRC      := engine/calibrate.c
@@ -74,9 +82,9 @@ PY_EXTS    := $(if $(PY_SUFFIX),$(if $(shell command -v cython3),$(PY_EXT_DIR)/p
 
 # Quiet by default; `make V=1` shows every command.
 Q := $(if $(V),,@)
-.PHONY: all programs run check vendor test test-unit test-api test-browser test-fuzz fuzz test-fresh screenshots bench bench-engine bench-store bench-server bench-callgrind bench-programs bench-export asan clean calibrate \
+.PHONY: all programs run check vendor test test-unit test-api test-browser test-multihost test-fuzz fuzz test-fresh screenshots bench bench-engine bench-store bench-server bench-callgrind bench-programs bench-export asan clean calibrate \
         test-docker lint-docker
-all: $(ENGINE) $(SERVER) vendor programs
+all: $(ENGINE) $(SERVER) $(MPI_RANK) vendor programs
 vendor: $(VENDOR)
 programs: $(PY_EXTS)
 
@@ -149,6 +157,14 @@ $(SERVER): $(SERVER_OBJ) $(STORE_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(SERVER_LIBS)
 
+# One MPI rank of the mpi backend (engine/mpirank.c): the only program linked with MPI.
+$(BUILD)/engine/mpirank.o: EXTRA_CFLAGS := $(MPI_CFLAGS)
+$(BUILD)/engine/backends/mpi.o: EXTRA_CFLAGS := $(if $(HAVE_MPI),-DHAVE_MPI)
+$(MPI_RANK): $(BUILD)/engine/mpirank.o $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
+
 # The server's pure request checks are unit-tested too (the rest of server/ through the API),
 # and events.c, the live events hub.
 TEST_SERVER_OBJ := $(addprefix $(BUILD)/server/,guard.o reply.o jsonin.o accesslog.o programs.o events.o)
@@ -178,14 +194,18 @@ $(HELLO_MHD): $(BUILD)/bench/hello_mhd.o
 # SCALELAB_ENGINE), then the API tests against a real server (node --test), then the
 # dashboard in a headless Chromium against a real server (node --test, playwright-core).
 test: test-unit test-api test-browser test-fuzz
-test-unit: $(TEST_BIN) $(ENGINE)
+test-unit: $(TEST_BIN) $(ENGINE) $(MPI_RANK)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) $(TEST_BIN) --jobs 1 $(TEST_ARGS)
-test-api: $(ENGINE) $(SERVER)
+test-api: $(ENGINE) $(SERVER) $(MPI_RANK)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) SCALELAB_SERVER=$(abspath $(SERVER)) \
 	  node --test tests/api/*.test.mjs
-test-browser: $(ENGINE) $(SERVER) $(VENDOR)
+test-browser: $(ENGINE) $(SERVER) $(MPI_RANK) $(VENDOR)
 	SCALELAB_ENGINE=$(abspath $(ENGINE)) SCALELAB_SERVER=$(abspath $(SERVER)) CHROMIUM=$(CHROMIUM) \
 	  node --test tests/browser/*.test.mjs
+
+# An mpi sweep across two hosts made for the test (network namespaces, veth, sshd; root).
+test-multihost: $(ENGINE) $(MPI_RANK)
+	SCALELAB_ENGINE=$(abspath $(ENGINE)) bash tests/multihost/run.sh
 
 # Fuzzing with clang's libFuzzer (Debian: clang, libclang-rt-14-dev): the server's request
 # path (raw bytes to a real daemon, tests/fuzz/fuzz_request.c) and the job parser behind the
@@ -227,7 +247,8 @@ run: all
 
 # Static checks: every shell script (shellcheck, when installed), both Dockerfiles, and the
 # dashboard's modules parse.
-SHELL_SCRIPTS := setup.sh .ci/run bench/bench_server.sh bench/callgrind_health.sh tests/fuzz/run.sh docker/test.sh tests/fresh/run.sh tools/debian-rootfs.sh
+SHELL_SCRIPTS := setup.sh .ci/run bench/bench_server.sh bench/callgrind_health.sh tests/fuzz/run.sh docker/test.sh tests/fresh/run.sh tools/debian-rootfs.sh \
+                 tests/multihost/run.sh
 check: lint-docker
 	@if command -v shellcheck >/dev/null; then shellcheck $(SHELL_SCRIPTS) && echo "shellcheck: ok"; \
 	 else echo "shellcheck: not installed (apt-get install shellcheck), skipped"; fi
@@ -247,7 +268,7 @@ screenshots:
 
 # Speed goals, each printed next to its target. bench-server needs wrk and curl.
 bench: bench-engine bench-store bench-server bench-programs bench-export
-bench-engine: $(BENCH_BIN) $(ENGINE)
+bench-engine: $(BENCH_BIN) $(ENGINE) $(MPI_RANK)
 	$(BENCH_BIN) $(BENCH_ARGS)
 bench-store: $(BENCH_STORE)
 	$(BENCH_STORE)

@@ -21,8 +21,10 @@
 
 struct collected {
     struct sl_sample *s;   /* every timed run */
+    double *comm_s;        /* beside each: time inside MPI calls (0 without ranks) */
     size_t n, cap;
     unsigned unverified;   /* runs that failed verification */
+    double launch_s[SL_MAX_CORE_COUNTS + 1]; /* mpi: starting the ranks, by cores (<= 64) */
 };
 
 static int collect(void *ctx, const struct sl_measurement *m)
@@ -31,9 +33,13 @@ static int collect(void *ctx, const struct sl_measurement *m)
     if (c->n == c->cap) {
         c->cap = c->cap ? 2 * c->cap : 128;
         c->s = realloc(c->s, c->cap * sizeof *c->s);
-        if (!c->s)
+        c->comm_s = realloc(c->comm_s, c->cap * sizeof *c->comm_s);
+        if (!c->s || !c->comm_s)
             return 1;
     }
+    c->comm_s[c->n] = (double)m->comm_ns * 1e-9;
+    if (m->nhosts && m->cores <= SL_MAX_CORE_COUNTS)
+        c->launch_s[m->cores] = (double)m->launch_ns * 1e-9;
     sl_measurement_to_sample(m, &c->s[c->n++]);
     c->unverified += !m->verified;
     return 0;
@@ -68,6 +74,16 @@ static struct sl_analysis *run_job(const char *text, const struct sl_calib *cali
     return sl_analysis_new(c->s, c->n, job.weak, calib);
 }
 
+/* Free a section's analysis and the runs it collected. */
+static void done_with(struct sl_analysis *a, struct collected *c)
+{
+    sl_analysis_free(a);
+    free(c->s);
+    free(c->comm_s);
+    c->s = NULL;
+    c->comm_s = NULL;
+}
+
 static const struct sl_apoint *point(const struct sl_analysis *a, const char *be, unsigned cores)
 {
     for (size_t i = 0; i < a->npoints; i++)
@@ -95,18 +111,28 @@ static void report(const char *what, double figure, const char *unit, double tar
            target, ok ? "ok" : "MISS", note ? note : "");
 }
 
-/* Median overhead (s) of a backend's runs at `cores`. */
-static double median_overhead(const struct collected *c, const char *be, unsigned cores)
+/* Median of one figure (get) over a backend's runs at `cores`. */
+static double median_of(const struct collected *c, const char *be, unsigned cores,
+                        double (*get)(const struct collected *, size_t))
 {
-    double *x = malloc(c->n * sizeof *x);
+    double *x = malloc((c->n ? c->n : 1) * sizeof *x);
     size_t k = 0;
     struct sl_summary s;
     for (size_t i = 0; i < c->n; i++)
         if (c->s[i].cores == cores && strcmp(c->s[i].backend, be) == 0)
-            x[k++] = c->s[i].overhead_s;
+            x[k++] = get(c, i);
     double m = sl_stats_summarize(x, k, &s, NULL) == 0 ? s.median : NAN;
     free(x);
     return m;
+}
+
+static double overhead_of(const struct collected *c, size_t i) { return c->s[i].overhead_s; }
+static double comm_of(const struct collected *c, size_t i) { return c->comm_s[i]; }
+
+/* Median overhead (s) of a backend's runs at `cores`. */
+static double median_overhead(const struct collected *c, const char *be, unsigned cores)
+{
+    return median_of(c, be, cores, overhead_of);
 }
 
 /* Parallel efficiency T(1) / (p T(p)) from the runs of the same round paired up (each round
@@ -146,6 +172,12 @@ static void report_efficiency(const char *workload, const struct collected *c,
     report(what, paired_efficiency(c, be, p), "", target, 0, note);
 }
 
+/* Median over the runs of a backend at `cores` of time inside MPI calls, in s. */
+static double median_comm(const struct collected *c, const char *be, unsigned cores)
+{
+    return median_of(c, be, cores, comm_of);
+}
+
 /* Median wall time (s) of a backend's runs in c, appended from several sweeps. */
 static double median_wall(const struct collected *c, const char *be)
 {
@@ -158,6 +190,61 @@ static double median_wall(const struct collected *c, const char *be)
     double m = sl_stats_summarize(x, k, &s, NULL) == 0 ? s.median : NAN;
     free(x);
     return m;
+}
+
+/* 6. MPI: ranks started once per core count, so a run pays a barrier, a gather and a socket
+ * round trip, never the launch (reported apart). */
+static void bench_mpi(const struct sl_calib *calib, struct collected *c, int quick)
+{
+    char why[160], job[512], what[96], note[96];
+    double elapsed;
+    const struct sl_backend *mpi = sl_backend_find("mpi");
+    if (!mpi || mpi->probe(why, sizeof why) != 0) {
+        printf("mpi: skipped (%s)\n", mpi ? why : "not built");
+        return;
+    }
+    snprintf(job, sizeof job,
+             "{\"workload\":\"pi\",\"params\":{\"samples\":%s},\"backends\":[\"threads\","
+             "\"mpi\"],\"cores\":[1,2],\"repeats\":%s,\"warmup\":1}",
+             quick ? "1e8" : "3e8", quick ? "5" : "9");
+    struct sl_analysis *a = run_job(job, calib, c, &elapsed);
+    /* threads beside it, in the same rounds: the reference for what this machine allows */
+    report_efficiency("pi", c, a, "threads", 2, NAN);
+    report_efficiency("pi", c, a, "mpi", 2, 0.95);
+    for (unsigned p = 1; p <= 2; p++) {
+        snprintf(what, sizeof what, "mpi launch of %u rank%s (mpirun to last hello)", p,
+                 p > 1 ? "s" : "");
+        report(what, c->launch_s[p] * 1e3, "ms", NAN, 1, "(reported; once per core count)");
+    }
+    done_with(a, c);
+
+    snprintf(job, sizeof job,
+             "{\"workload\":\"pi\",\"params\":{\"samples\":1000},\"backends\":[\"threads\","
+             "\"mpi\"],\"cores\":[1,2],\"repeats\":%s,\"warmup\":1}",
+             quick ? "20" : "50");
+    a = run_job(job, calib, c, &elapsed);
+    for (unsigned p = 1; p <= 2; p++) {
+        snprintf(what, sizeof what, "overhead per run, pi mpi x%u (wall - busiest)", p);
+        snprintf(note, sizeof note, "(in MPI calls %.3f ms; threads x%u %.3f ms)",
+                 median_comm(c, "mpi", p) * 1e3, p, median_overhead(c, "threads", p) * 1e3);
+        report(what, median_overhead(c, "mpi", p) * 1e3, "ms", 0.2, 1, note);
+    }
+    done_with(a, c);
+
+    snprintf(job, sizeof job,
+             "{\"workload\":\"paths\",\"params\":{\"m\":2000,\"n\":2000},\"backends\":"
+             "[\"threads\",\"mpi\"],\"cores\":[2],\"repeats\":%s,\"warmup\":1}",
+             quick ? "3" : "5");
+    a = run_job(job, calib, c, &elapsed);
+    const struct sl_apoint *pt = point(a, "mpi", 2), *th = point(a, "threads", 2);
+    snprintf(note, sizeof note, "(reported; 3999 diagonals; threads' wall per diagonal %.1f us)",
+             th->wall.median / 3999 * 1e6);
+    report("paths mpi x2, communication per diagonal", median_comm(c, "mpi", 2) / 3999 * 1e6,
+           "us", NAN, 1, note);
+    snprintf(note, sizeof note, "(reported; wall %.1f ms)", pt->wall.median * 1e3);
+    report("paths mpi x2, communication share of wall", median_comm(c, "mpi", 2) /
+           pt->wall.median, "", NAN, 1, note);
+    done_with(a, c);
 }
 
 static void append(struct collected *into, const struct collected *from, const char *be)
@@ -193,6 +280,7 @@ static double interference(unsigned cores, int quick, double *alone_ms, double *
             append((k + round) % 2 ? &mixed : &alone, &c, "threads");
             sl_analysis_free(a);
             free(c.s);
+            free(c.comm_s);
         }
     }
     *alone_ms = 1e3 * median_wall(&alone, "threads");
@@ -223,7 +311,11 @@ int main(int argc, char **argv)
                             getenv("BENCH_LABEL") : "", 0);
         return 0;
     }
-    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    int quick = 0, only_mpi = 0; /* --quick: fewer repeats; --mpi: only section 6 */
+    for (int i = 1; i < argc; i++) {
+        quick |= strcmp(argv[i], "--quick") == 0;
+        only_mpi |= strcmp(argv[i], "--mpi") == 0;
+    }
     const char *reps = quick ? "3" : "7";
     char job[1024], note[160];
     struct collected *c = calloc(1, sizeof *c);
@@ -239,6 +331,8 @@ int main(int argc, char **argv)
     }
     printf("calibration: read %.1f GB/s (1 core) %.1f GB/s (%u), peak FMA %.1f GFLOP/s/core\n\n",
            calib.read_gbs_1, calib.read_gbs_all, calib.threads, calib.gflops_1);
+    if (only_mpi)
+        goto mpi;
 
     /* 1. pi: simd on one core, and the parallel backends' efficiency at 2 cores. */
     snprintf(job, sizeof job,
@@ -258,8 +352,7 @@ int main(int argc, char **argv)
     const char *par[] = {"threads", "openmp", "pool", "processes"};
     for (int i = 0; i < 4 && cores > 1; i++)
         report_efficiency("pi", c, a, par[i], cores, i < 3 ? 0.95 : NAN);
-    sl_analysis_free(a);
-    free(c->s);
+    done_with(a, c);
 
     /* 1b. interference: OpenMP's idle team must not slow the next backend's runs. */
     if (cores > 1) {
@@ -287,8 +380,7 @@ int main(int argc, char **argv)
     p = point(a, "simd", 1);
     snprintf(note, sizeof note, "(%.0f%% of calibrated peak FMA)", 100 * p->flops_fraction);
     report("matmul simd 1 core, GFLOP/s", p->gflops, "GFLOP/s", NAN, 0, note);
-    sl_analysis_free(a);
-    free(c->s);
+    done_with(a, c);
 
     /* 3. sumsq: memory-bound, against the calibrated read bandwidth. */
     snprintf(job, sizeof job,
@@ -312,8 +404,7 @@ int main(int argc, char **argv)
     p = point(a, "simd", 1);
     snprintf(note, sizeof note, "(%.1f GB/s of %.1f on 1 core)", p->gbs, read_1);
     report("sumsq simd 1 core, fraction of 1-core read", p->gbs / read_1, "", NAN, 0, note);
-    sl_analysis_free(a);
-    free(c->s);
+    done_with(a, c);
 
     /* 4. euler: one trajectory, a dependency chain. */
     snprintf(job, sizeof job,
@@ -328,8 +419,7 @@ int main(int argc, char **argv)
     p = point(a, "openmp", cores);
     snprintf(note, sizeof note, "(a chain: ~1 expected, no backend can split it)");
     report("euler 1 trajectory openmp, parallel speedup", p->speedup, "x", 1.1, 1, note);
-    sl_analysis_free(a);
-    free(c->s);
+    done_with(a, c);
 
     /* 5. the engine's own overhead per measurement, on a tiny kernel. */
     snprintf(job, sizeof job,
@@ -356,8 +446,10 @@ int main(int argc, char **argv)
     report("sweep bookkeeping per run (outside run())",
            (elapsed - wall_sum) / (double)c->n * 1e3, "ms", 1.0, 1,
            "(rusage, prepare, verify, callbacks)");
-    sl_analysis_free(a);
-    free(c->s);
+    done_with(a, c);
+
+mpi:
+    bench_mpi(&calib, c, quick);
 
     sl_backends_shutdown();
     printf("\ntargets met: %u of %u\n", met, total);

@@ -76,3 +76,5 @@ PRAGMA user_version = 1;
 -- the meaning of parallel speedup; version 4 adds measurements.phases (phases per run, a
 -- barrier between each two). The measurement columns are listed once, in store.c's
 -- fields[], from which its statements and the CSV export are built.
+-- Version 5 adds measurements.launch_ns, comm_ns and hosts (the mpi backend's ranks);
+-- version 6 adds measurements.cpus (JSON array: the CPU each worker finished on).

@@ -69,6 +69,14 @@ static const struct migration {
      * told per barrier. Older rows: NULL. */
     {4, "ALTER TABLE measurements ADD COLUMN phases INTEGER;"
         "PRAGMA user_version = 4;"},
+    /* Version 5: the mpi backend's launch, communication time and per-rank hosts. */
+    {5, "ALTER TABLE measurements ADD COLUMN launch_ns INTEGER;" /* mpi: starting the ranks */
+        "ALTER TABLE measurements ADD COLUMN comm_ns INTEGER;"   /* mpi: time in MPI calls */
+        "ALTER TABLE measurements ADD COLUMN hosts TEXT;"        /* mpi: JSON array, per rank */
+        "PRAGMA user_version = 5;"},
+    /* Version 6: the CPU each worker (thread, process, rank's thread) finished on. */
+    {6, "ALTER TABLE measurements ADD COLUMN cpus TEXT;"
+        "PRAGMA user_version = 6;"},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -123,6 +131,10 @@ static const struct field {
     {"unit", K_TEXT, 0},
     {"bytes", K_REAL, 0},
     {"flops", K_REAL, 0},
+    {"launch_ns", K_INT, OMIT_NULL}, /* schema version 5; only from backends with ranks (mpi) */
+    {"comm_ns", K_INT, OMIT_NULL},
+    {"hosts", K_ARRAY, OMIT_NULL},
+    {"cpus", K_ARRAY, OMIT_NULL}, /* schema version 6: where each worker ran */
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -402,7 +414,7 @@ const char *const *sl_store_measurement_fields(void)
 /* Prepare every statement (the measurement ones written from fields[]). */
 static int prepare_all(struct sl_store *st, char *err, size_t errlen)
 {
-    char meas[2][1024];
+    char meas[2][2048];
     meas_sql(1, meas[0], sizeof meas[0]);
     meas_sql(0, meas[1], sizeof meas[1]);
     for (int i = 0; i < ST_N; i++) {

@@ -12,11 +12,12 @@
 #include "sl.h"
 
 extern const struct sl_backend sl_be_serial, sl_be_simd, sl_be_threads, sl_be_processes,
-    sl_be_pool, sl_be_openmp;
+    sl_be_pool, sl_be_openmp, sl_be_mpi;
 
 const struct sl_backend *const sl_backends[] = {
     &sl_be_serial, &sl_be_simd,   &sl_be_threads,
     &sl_be_processes, &sl_be_pool, &sl_be_openmp,
+    &sl_be_mpi,
     NULL,
 };
 
@@ -30,7 +31,9 @@ const struct sl_backend *sl_backend_find(const char *name)
 
 void sl_backends_shutdown(void)
 {
-    sl_pool_shutdown();
+    for (const struct sl_backend *const *b = sl_backends; *b; b++)
+        if ((*b)->shutdown)
+            (*b)->shutdown();
 }
 
 int sl_probe_always(char *why, size_t len)
@@ -107,6 +110,7 @@ void sl_work_static(const struct sl_exec *x, unsigned id, void (*barrier)(void *
             sl_barrier_timed(barrier, arg, rec);
     }
     rec->end_ns = sl_now_ns();
+    rec->cpu = sched_getcpu();
 }
 
 void sl_barrier_timed(void (*wait)(void *), void *arg, struct sl_worker_rec *rec)
@@ -137,6 +141,8 @@ void sl_timing_collect(const struct sl_exec *x, uint64_t t0, const struct sl_wor
         t->busy_ns[i] = recs[i].busy_ns;
         if (t->wait_ns)
             t->wait_ns[i] = recs[i].wait_ns;
+        if (t->cpus)
+            t->cpus[i] = recs[i].cpu;
         sl_workload_combine(x->wl, &t->result, &recs[i].part);
     }
     if (x->wl->finish)

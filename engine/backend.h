@@ -37,6 +37,12 @@ struct sl_exec {
     enum sl_affinity affinity;    /* pinning of workers to CPUs */
     enum sl_schedule schedule;    /* how items are handed out (backends with SL_CAP_SCHEDULE) */
     uint64_t chunk;               /* items per chunk for dynamic/guided; 0 = automatic */
+    const double *params;         /* the workload's parameters: workers with memories of their
+                                   * own (mpi ranks) set up their own state from them */
+    unsigned threads_per_rank;    /* mpi: OpenMP threads in each rank, workers / this = ranks
+                                   * (0 means 1) */
+    const char *hostfile;         /* mpi: where ranks may run (mpirun --hostfile), NULL = here */
+    int oversubscribe;            /* 1: the job allowed more workers than cores */
 };
 
 /* What one run measured; the caller provides busy_ns with `workers` entries. Phase times are
@@ -46,9 +52,19 @@ struct sl_timing {
     uint64_t compute_ns;      /* from then until the last worker finished its last item */
     uint64_t combine_ns;      /* from then until the result was complete (join, reduce, finish) */
     uint64_t *busy_ns;        /* per worker: time spent inside kernels (imbalance shows here) */
+    int *cpus;                /* per worker: the CPU it finished on, -1 if unknown (NULL when
+                               * the caller does not want them): where the work actually ran */
     uint64_t *wait_ns;        /* per worker: time spent waiting at barriers between phases
                                * (NULL when the caller does not want it; never part of busy) */
     struct sl_partial result; /* the combined result, finish() applied */
+    /* Filled only by backends with workers elsewhere (mpi), else left 0 / NULL: */
+    uint64_t launch_ns;       /* starting the workers, paid once per core count in prepare()
+                               * and never part of a run's times */
+    uint64_t comm_ns;         /* time inside communication calls in this run (mean per rank) */
+    const char *const *hosts; /* per rank: the host it runs on (valid until the next run) */
+    uint64_t remote_user_ns;  /* CPU time of workers the engine's getrusage cannot see (ranks */
+    uint64_t remote_sys_ns;   /* are mpirun's children, maybe on other hosts), in this run */
+    unsigned nhosts;          /* entries in hosts (ranks) */
 };
 
 /* Capabilities. */
@@ -56,6 +72,8 @@ struct sl_timing {
 #define SL_CAP_SCHEDULE 2u /* honours schedule and chunk */
 #define SL_CAP_AFFINITY 4u /* honours affinity */
 #define SL_CAP_VARIANT 8u  /* runs either kernel variant (else its variant is fixed) */
+#define SL_CAP_MESSAGES 16u /* workers are processes that exchange messages (mpi): their waits
+                             * between phases and their per-run costs are communication */
 
 struct sl_backend {
     const char *name;             /* "threads" */
@@ -65,13 +83,15 @@ struct sl_backend {
     enum sl_variant variant;      /* the variant it runs by default (the only one without SL_CAP_VARIANT) */
     /* 0 if it can run here; otherwise a negative SL_E* code and the reason in why. */
     int (*probe)(char *why, size_t len);
-    /* Optional, untimed, before every run: get ready for `workers` workers (the pool starts
-     * or resizes its threads; later an MPI backend starts its ranks, CUDA its context).
-     * Returns 0 or a negative SL_E* code. */
-    int (*prepare)(unsigned workers);
+    /* Optional, untimed, before every run: get ready to run x (the pool starts or resizes its
+     * threads; mpi starts its ranks for x->workers once and sets up their copy of the state).
+     * Returns 0 or a negative SL_E* code with the reason in sl_backend_last_error(). */
+    int (*prepare)(const struct sl_exec *x);
     /* Run once; fills t. Returns 0, or a negative SL_E* code with the reason available from
      * sl_backend_last_error(). */
     int (*run)(const struct sl_exec *x, struct sl_timing *t);
+    /* Optional: release what is kept between runs (threads, ranks). Safe to call twice. */
+    void (*shutdown)(void);
 };
 
 /* The backends, NULL-terminated. */
@@ -80,14 +100,11 @@ extern const struct sl_backend *const sl_backends[];
 /* The backend called name, or NULL. */
 const struct sl_backend *sl_backend_find(const char *name);
 
-/* Release what backends keep between runs (the pool's threads). Safe to call twice. */
+/* Release what backends keep between runs (pool threads, mpi ranks). Safe to call twice. */
 void sl_backends_shutdown(void);
 
 /* A probe for backends that can always run. */
 int sl_probe_always(char *why, size_t len);
-
-/* Stop the pool backend's threads (pool.c); called by sl_backends_shutdown. */
-void sl_pool_shutdown(void);
 
 /* A message about the last failed run() on this thread ("worker 2 killed by signal 11"). */
 const char *sl_backend_last_error(void);
@@ -100,6 +117,7 @@ struct sl_worker_rec {
     uint64_t end_ns;          /* when it finished its last item */
     uint64_t busy_ns;         /* time inside kernels */
     uint64_t wait_ns;         /* time waiting at barriers between phases */
+    int cpu;                  /* the CPU it finished on (sched_getcpu), -1 if unknown */
     struct sl_partial part;   /* its partial result */
 };
 

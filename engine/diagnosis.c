@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "backend.h"
 
 /* Thresholds, with why: */
 #define DEP_IDLE 0.01         /* the other workers' kernel time under 1% of the busiest's:
@@ -167,12 +168,32 @@ static int rule_dependency(const struct ctx *c, struct sl_diagnosis *d)
     return 1;
 }
 
+/* 1 when the backend's workers exchange messages (mpi): what threads would spend at barriers
+ * and in start-up, they spend communicating, and the sentence says so. */
+static int by_messages(const struct ctx *c)
+{
+    const struct sl_backend *be = sl_backend_find(c->backend);
+    return be && (be->caps & SL_CAP_MESSAGES);
+}
+
 static int rule_startup(const struct ctx *c, struct sl_diagnosis *d)
 {
     const struct sl_apoint *w = c->w;
     if (!(c->startup_share >= STARTUP_SHARE) || c->startup_share < c->barrier_share ||
         !(w->startup_min >= STARTUP_EVERY))
         return 0;
+    if (by_messages(c)) { /* ranks are started once, apart: a run pays only its messages */
+        say(d, "communication", "startup_share", c->startup_share, w->cores);
+        snprintf(d->sentence, sizeof d->sentence,
+                 "communication: reaching the %u ranks, their barrier and the gather of their "
+                 "partials take %.0f%% of the wall time (%s of %s in the median run); the "
+                 "ranks are kept warm (their launch is reported apart), so the work per run "
+                 "is too small: speedup %.2fx; give each rank more work",
+                 w->cores, 100 * c->startup_share,
+                 dur(w->median_run.spawn_s + w->median_run.combine_s).s,
+                 dur(w->median_run.wall_s).s, w->speedup);
+        return 1;
+    }
     say(d, "startup", "startup_share", c->startup_share, w->cores);
     snprintf(d->sentence, sizeof d->sentence,
              "start-up overhead: starting and joining the %u workers takes %.0f%% of the wall "
@@ -194,6 +215,17 @@ static int rule_synchronisation(const struct ctx *c, struct sl_diagnosis *d)
     if (w->phases > 1)
         snprintf(per, sizeof per, ", %s at each of %u barriers",
                  dur(w->median_run.barrier_s / (w->phases - 1)).s, w->phases - 1);
+    if (by_messages(c)) {
+        say(d, "communication", "barrier_share", c->barrier_share, w->cores);
+        snprintf(d->sentence, sizeof d->sentence,
+                 "communication: at %u ranks each rank exchanges boundary messages and waits for "
+                 "its neighbours between phases for %.0f%% of the wall time (%s of %s in the "
+                 "median run%s), measured apart from kernel time: speedup %.2fx; fewer, larger "
+                 "messages (fewer phases) would pay",
+                 w->cores, 100 * c->barrier_share, dur(w->median_run.barrier_s).s,
+                 dur(w->median_run.wall_s).s, per, w->speedup);
+        return 1;
+    }
     say(d, "synchronisation", "barrier_share", c->barrier_share, w->cores);
     snprintf(d->sentence, sizeof d->sentence,
              "synchronisation: at %u cores each worker waits at the barriers between phases "

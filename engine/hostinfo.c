@@ -1,17 +1,16 @@
-/* hostinfo.c — probe CPU, caches, memory, OS and toolchain from /proc, /sys, uname and cpuid.
+/* hostinfo.c — probe CPU, memory, OS and toolchain from /proc, uname and cpuid; the topology
+ * (packages, cores, caches, NUMA nodes) from hwloc (topology.c).
  *
  * Every source is optional: containers and non-x86 hosts lack some of /sys, cpuid or
  * /etc/os-release, so each reader fills what it can and leaves the rest empty or zero. Text
  * goes into the fixed-size fields of struct sl_host by bounded copies: truncated, never
- * overflowed. Sockets and cores are counted from the (physical id, core id) pairs of
- * /proc/cpuinfo, or of /sys/.../topology where cpuinfo has none (ARM). Caches are deduplicated
- * by (level, type); an instance is a distinct shared_cpu_list among the CPUs that report it.
+ * overflowed.
  */
 #include "hostinfo.h"
 #include "sl.h"
+#include "topology.h"
 
 #include <ctype.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,18 +53,6 @@ static const struct {
     {"XenVMMXenVMM", "Xen"}, {"TCGTCGTCGTCG", "QEMU TCG"},
 };
 
-/* One logical CPU's place in the topology; -1 where unknown. */
-struct cpu_place {
-    long package; /* physical id / physical_package_id */
-    long core;    /* core id / core_id */
-};
-
-/* A growable list of cpu_place. */
-struct places {
-    struct cpu_place *v; /* the entries, malloc'ed */
-    size_t n, cap;       /* used and allocated entries */
-};
-
 /* Copy src into a fixed-size field (len > 0), truncated to fit. */
 static void copy_text(char *dst, size_t len, const char *src)
 {
@@ -102,61 +89,6 @@ static int read_first_line(const char *path, char *buf, size_t len)
     return 0;
 }
 
-/* sysfs sizes: "48K", "1024K", "32M", or plain bytes. 0 when malformed. */
-static uint64_t parse_size(const char *s)
-{
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s)
-        return 0;
-    switch (toupper((unsigned char)*end)) {
-    case 'K': return (uint64_t)v << 10;
-    case 'M': return (uint64_t)v << 20;
-    case 'G': return (uint64_t)v << 30;
-    default: return (uint64_t)v;
-    }
-}
-
-static int add_place(struct places *p, long package, long core)
-{
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 64;
-        struct cpu_place *v = realloc(p->v, cap * sizeof *v);
-        if (!v)
-            return -SL_ENOMEM;
-        p->v = v;
-        p->cap = cap;
-    }
-    p->v[p->n++] = (struct cpu_place){package, core};
-    return 0;
-}
-
-static int cmp_place(const void *a, const void *b)
-{
-    const struct cpu_place *x = a, *y = b;
-    if (x->package != y->package)
-        return x->package < y->package ? -1 : 1;
-    return (x->core > y->core) - (x->core < y->core);
-}
-
-/* Sockets = distinct packages, cores = distinct (package, core) pairs. Places with an unknown
- * package are not counted, so a host that reports none leaves both at 0. */
-static void count_places(struct places *p, struct sl_host *h)
-{
-    if (p->n == 0)
-        return; /* and no qsort(NULL, 0, ...): its pointer must not be NULL even then */
-    qsort(p->v, p->n, sizeof *p->v, cmp_place);
-    for (size_t i = 0; i < p->n; i++) {
-        if (p->v[i].package < 0)
-            continue;
-        int new_pkg = i == 0 || p->v[i].package != p->v[i - 1].package;
-        if (new_pkg)
-            h->sockets++;
-        if (p->v[i].core >= 0 && (new_pkg || p->v[i].core != p->v[i - 1].core))
-            h->cores++;
-    }
-}
-
 /* Whether word appears in a space-separated list as a whole word. */
 static int has_word(const char *list, const char *word)
 {
@@ -189,17 +121,15 @@ static void summarise_simd(const char *flags, char *out, size_t len)
     }
 }
 
-/* Model, vendor, family, clock, flags and the topology pairs from /proc/cpuinfo. A block per
- * logical CPU starts with "processor"; its pair is recorded when the next block starts. */
-static int read_cpuinfo(struct sl_host *h, struct places *places)
+/* Model, vendor, family, clock and flags from /proc/cpuinfo (the first CPU's). */
+static void read_cpuinfo(struct sl_host *h)
 {
     FILE *f = fopen("/proc/cpuinfo", "r");
     if (!f)
-        return 0;
+        return;
     char *line = NULL;
     size_t cap = 0;
-    int rc = 0, in_block = 0, have_flags = 0;
-    long package = -1, core = -1;
+    int have_flags = 0;
 
     while (getline(&line, &cap, f) >= 0) {
         char *colon = strchr(line, ':');
@@ -208,12 +138,7 @@ static int read_cpuinfo(struct sl_host *h, struct places *places)
         *colon = '\0';
         char *key = trim(line), *val = trim(colon + 1);
 
-        if (strcmp(key, "processor") == 0) {
-            if (in_block && (rc = add_place(places, package, core)) < 0)
-                goto out;
-            in_block = 1;
-            package = core = -1;
-        } else if (strcmp(key, "model name") == 0 && !h->cpu_model[0]) {
+        if (strcmp(key, "model name") == 0 && !h->cpu_model[0]) {
             copy_text(h->cpu_model, sizeof h->cpu_model, val);
         } else if (strcmp(key, "vendor_id") == 0 && !h->cpu_vendor[0]) {
             copy_text(h->cpu_vendor, sizeof h->cpu_vendor, val);
@@ -223,116 +148,13 @@ static int read_cpuinfo(struct sl_host *h, struct places *places)
             h->cpu_model_id = atoi(val);
         } else if (strcmp(key, "cpu MHz") == 0 && h->mhz == 0) {
             h->mhz = strtod(val, NULL);
-        } else if (strcmp(key, "physical id") == 0) {
-            package = strtol(val, NULL, 10);
-        } else if (strcmp(key, "core id") == 0) {
-            core = strtol(val, NULL, 10);
         } else if ((strcmp(key, "flags") == 0 || strcmp(key, "Features") == 0) && !have_flags) {
             summarise_simd(val, h->simd, sizeof h->simd);
             have_flags = 1;
         }
     }
-    if (in_block)
-        rc = add_place(places, package, core);
-out:
     free(line);
     fclose(f);
-    return rc;
-}
-
-/* The topology from sysfs, for hosts whose /proc/cpuinfo has no physical id (ARM). */
-static int read_sysfs_topology(struct places *places)
-{
-    glob_t g;
-    if (glob("/sys/devices/system/cpu/cpu[0-9]*/topology", 0, NULL, &g) != 0)
-        return 0;
-    int rc = 0;
-    for (size_t i = 0; i < g.gl_pathc && rc == 0; i++) {
-        char path[512], buf[64];
-        long package = -1, core = -1;
-        snprintf(path, sizeof path, "%s/physical_package_id", g.gl_pathv[i]);
-        if (read_first_line(path, buf, sizeof buf) == 0)
-            package = strtol(buf, NULL, 10);
-        snprintf(path, sizeof path, "%s/core_id", g.gl_pathv[i]);
-        if (read_first_line(path, buf, sizeof buf) == 0)
-            core = strtol(buf, NULL, 10);
-        rc = add_place(places, package, core);
-    }
-    globfree(&g);
-    return rc;
-}
-
-static int cmp_cache(const void *a, const void *b)
-{
-    const struct sl_cache *x = a, *y = b;
-    if (x->level != y->level)
-        return x->level < y->level ? -1 : 1;
-    return strcmp(x->type, y->type);
-}
-
-/* The caches of all CPUs, deduplicated by (level, type). Each cache keeps the set of
- * shared_cpu_list strings seen for it (a Jansson object used as a string set): the CPUs
- * sharing one instance all report the same list, so distinct lists are distinct instances. */
-static int read_caches(struct sl_host *h)
-{
-    glob_t g;
-    if (glob("/sys/devices/system/cpu/cpu[0-9]*/cache/index[0-9]*", 0, NULL, &g) != 0)
-        return 0;
-    json_t *sets[SL_HOST_MAX_CACHES] = {0};
-    int rc = 0;
-
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        const char *dir = g.gl_pathv[i];
-        char path[512], buf[256], type[16], shared[256];
-        int level;
-
-        snprintf(path, sizeof path, "%s/level", dir);
-        if (read_first_line(path, buf, sizeof buf) != 0 || (level = atoi(buf)) <= 0)
-            continue;
-        snprintf(path, sizeof path, "%s/type", dir);
-        if (read_first_line(path, type, sizeof type) != 0)
-            copy_text(type, sizeof type, "Unified");
-        /* Without a shared_cpu_list the cache is taken as private to this CPU. */
-        snprintf(path, sizeof path, "%s/shared_cpu_list", dir);
-        if (read_first_line(path, shared, sizeof shared) != 0)
-            snprintf(shared, sizeof shared, "%.*s", (int)(strstr(dir, "/cache/") - dir), dir);
-
-        unsigned k = 0;
-        while (k < h->ncaches &&
-               !(h->caches[k].level == level && strcmp(h->caches[k].type, type) == 0))
-            k++;
-        if (k == h->ncaches) {
-            if (k == SL_HOST_MAX_CACHES)
-                continue;
-            if (!(sets[k] = json_object())) {
-                rc = -SL_ENOMEM;
-                goto out;
-            }
-            h->ncaches++;
-            h->caches[k].level = level;
-            copy_text(h->caches[k].type, sizeof h->caches[k].type, type);
-        }
-        struct sl_cache *c = &h->caches[k];
-
-        /* Hybrid CPUs have different cache sizes per core type: keep the largest. */
-        snprintf(path, sizeof path, "%s/size", dir);
-        if (read_first_line(path, buf, sizeof buf) == 0 && parse_size(buf) > c->size)
-            c->size = parse_size(buf);
-        snprintf(path, sizeof path, "%s/coherency_line_size", dir);
-        if (!c->line && read_first_line(path, buf, sizeof buf) == 0)
-            c->line = (unsigned)strtoul(buf, NULL, 10);
-        if (json_object_set_new(sets[k], shared, json_true()) != 0) {
-            rc = -SL_ENOMEM;
-            goto out;
-        }
-        c->instances = (unsigned)json_object_size(sets[k]);
-    }
-    qsort(h->caches, h->ncaches, sizeof h->caches[0], cmp_cache);
-out:
-    for (unsigned k = 0; k < SL_HOST_MAX_CACHES; k++)
-        json_decref(sets[k]);
-    globfree(&g);
-    return rc;
 }
 
 static void read_meminfo(struct sl_host *h)
@@ -429,35 +251,12 @@ int sl_host_probe(struct sl_host *h)
     if (!h)
         return -SL_EINVAL;
     memset(h, 0, sizeof *h);
-    struct places places = {0};
-    int rc;
-
-    if ((rc = read_cpuinfo(h, &places)) < 0)
-        goto out;
-    int have_package = 0;
-    for (size_t i = 0; i < places.n; i++)
-        have_package |= places.v[i].package >= 0;
-    if (!have_package) {
-        places.n = 0;
-        if ((rc = read_sysfs_topology(&places)) < 0)
-            goto out;
-    }
-    count_places(&places, h);
-
+    read_cpuinfo(h);
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     h->threads = online > 0 ? (unsigned)online : 1;
     h->cpus_allowed = sl_cpus_allowed();
-
-    if ((rc = read_caches(h)) < 0)
-        goto out;
-
-    glob_t g;
-    if (glob("/sys/devices/system/node/node[0-9]*", GLOB_ONLYDIR, NULL, &g) == 0) {
-        h->numa_nodes = (unsigned)g.gl_pathc;
-        globfree(&g);
-    }
-    if (h->numa_nodes == 0)
-        h->numa_nodes = 1;
+    h->numa_nodes = 1;
+    sl_topology_fill(h); /* without hwloc's view: no sockets, cores or caches, one node */
 
     read_meminfo(h);
     read_thp(h);
@@ -471,10 +270,7 @@ int sl_host_probe(struct sl_host *h)
     h->openmp = _OPENMP;
 #endif
     sl_timer_resolution(&h->timer_res_ns, &h->timer_step_ns);
-    rc = 0;
-out:
-    free(places.v);
-    return rc;
+    return 0;
 }
 
 /* A JSON string of text read from the system. Jansson rejects invalid UTF-8 (a truncated
@@ -529,6 +325,7 @@ json_t *sl_host_to_json(const struct sl_host *h)
     err |= json_object_set_new(o, "caches", caches);
     caches = NULL; /* owned by o now */
     err |= json_object_set_new(o, "numa_nodes", json_integer(h->numa_nodes));
+    err |= json_object_set_new(o, "topology", sl_topology_tree());
     err |= json_object_set_new(o, "mem_total_bytes", json_integer((json_int_t)h->mem_total));
     err |= json_object_set_new(o, "mem_available_bytes", json_integer((json_int_t)h->mem_available));
     err |= json_object_set_new(o, "thp", text(h->thp));

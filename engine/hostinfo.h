@@ -1,7 +1,7 @@
 /* hostinfo.h — what machine a measurement was taken on: CPU, caches, memory, OS, toolchain.
  *
- * Read from /proc, /sys, uname and cpuid once per run and stored with every run, so that
- * runs from different machines can be compared.
+ * Read from /proc, uname, cpuid and hwloc (topology.h) once per run and stored with every
+ * run, so that runs from different machines can be compared.
  */
 #ifndef SL_HOSTINFO_H
 #define SL_HOSTINFO_H

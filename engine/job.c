@@ -39,6 +39,7 @@ void sl_job_limits_default(struct sl_job_limits *lim)
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     /* Half the RAM: the rest is for the OS, the server and the measurement itself. */
     lim->max_memory = pages > 0 && page > 0 ? 0.5 * (double)pages * (double)page : 1e9;
+    lim->hostfile = NULL;
 }
 
 /* The job field the last refusal on this thread concerns ("cores", "params.samples"), so that
@@ -298,6 +299,42 @@ static int check_measurements(const struct sl_job *job, char *err, size_t errlen
                 "the sweep plans %u measurements (%u points x %u repeats), above the limit of "
                 "%u measurements per run; use fewer backends (or programs), core counts or repeats",
                 timed, points, job->repeats, SL_MAX_MEASUREMENTS);
+    return 0;
+}
+
+/* threads_per_rank and hostfile: the shape of the mpi backend's ranks. */
+static int parse_mpi(const json_t *o, const struct sl_job_limits *lim, struct sl_job *job,
+                     char *err, size_t errlen)
+{
+    double d = 1;
+    int rc = parse_uint(o, "threads_per_rank", 1, SL_MAX_WORKERS, &d, err, errlen);
+    if (rc)
+        return rc;
+    job->threads_per_rank = (unsigned)d;
+    for (unsigned i = 0; i < job->ncores && job->threads_per_rank > 1; i++)
+        if (job->cores[i] % job->threads_per_rank)
+            FAIL_AT("cores", NULL, SL_EINVAL,
+                    "with threads_per_rank %u every core count must be a multiple of %u "
+                    "(ranks x threads); %u is not",
+                    job->threads_per_rank, job->threads_per_rank, job->cores[i]);
+    const json_t *v = json_object_get(o, "hostfile");
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v) || json_string_length(v) == 0 ||
+        json_string_length(v) >= sizeof job->hostfile)
+        FAIL_AT("hostfile", NULL, SL_EINVAL, "hostfile must be the path of an mpirun hostfile "
+                                             "(shorter than %zu characters)", sizeof job->hostfile);
+    const char *path = json_string_value(v);
+    if (lim->hostfile && !*lim->hostfile)
+        FAIL_AT("hostfile", NULL, SL_EINVAL, "this server names no hostfile jobs may use "
+                                             "(start it with --mpi-hostfile FILE)");
+    if (lim->hostfile && strcmp(lim->hostfile, path) != 0)
+        FAIL_AT("hostfile", NULL, SL_EINVAL, "hostfile must be %s, the one this server allows",
+                lim->hostfile);
+    if (access(path, R_OK) != 0)
+        FAIL_AT("hostfile", NULL, SL_ENOENT, "hostfile %s cannot be read: %s", path,
+                strerror(errno));
+    snprintf(job->hostfile, sizeof job->hostfile, "%s", path);
     return 0;
 }
 
@@ -562,7 +599,7 @@ int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl
     static const char *const keys[] = {"workload", "params",   "backends",  "cores",
                                        "repeats",  "warmup",   "scaling",   "variant",
                                        "affinity", "schedule", "chunk",     "oversubscribe",
-                                       NULL};
+                                       "threads_per_rank", "hostfile", NULL};
     const char *key;
     const json_t *v;
     int rc, e;
@@ -628,6 +665,8 @@ int sl_job_from_json(const json_t *o, const struct sl_job_limits *lim, struct sl
     if ((rc = parse_enum(o, "schedule", schedule_names, &e, err, errlen)))
         return rc;
     job->schedule = (enum sl_schedule)e;
+    if ((rc = parse_mpi(o, lim, job, err, errlen)))
+        return rc;
     if ((rc = check_measurements(job, err, errlen)))
         return rc;
     return check_sizes(lim, job, err, errlen);
@@ -664,6 +703,9 @@ json_t *sl_job_to_json(const struct sl_job *job)
     json_object_set_new(o, "schedule", json_string(sl_schedule_name(job->schedule)));
     json_object_set_new(o, "chunk", json_integer((json_int_t)job->chunk));
     json_object_set_new(o, "oversubscribe", json_boolean(job->oversubscribe));
+    json_object_set_new(o, "threads_per_rank", json_integer(job->threads_per_rank));
+    if (job->hostfile[0])
+        json_object_set_new(o, "hostfile", json_string(job->hostfile));
     return o;
 }
 

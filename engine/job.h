@@ -33,6 +33,8 @@ struct sl_job {
     enum sl_schedule schedule;                        /* openmp schedule */
     uint64_t chunk;                                   /* items per dynamic chunk, 0 = automatic */
     int oversubscribe;                                /* 1: allow more cores than the host has */
+    unsigned threads_per_rank;                        /* mpi: OpenMP threads per rank (1 = pure MPI) */
+    char hostfile[256];                               /* mpi: mpirun's hostfile, "" = this host */
     /* A program job (wl == NULL): the user's programs are the points' sources instead of
      * workload x backends; see "command" and "programs" in job.c and command.h. */
     struct sl_program_spec *programs;                 /* nprograms entries (malloc'ed) */
@@ -59,6 +61,8 @@ struct sl_job_limits {
     unsigned max_cores;   /* without oversubscribe: the CPUs this process may use */
     unsigned oversubscribe_max; /* with oversubscribe: the most workers (0 = SL_MAX_WORKERS) */
     double max_memory;    /* bytes the workload's state may take (all sizes together) */
+    const char *hostfile; /* the one hostfile a job may name: NULL any (CLI), "" none (a server
+                           * started without --mpi-hostfile) */
 };
 
 void sl_job_limits_default(struct sl_job_limits *lim);

@@ -23,6 +23,7 @@
 #include "catalog.h"
 #include "hostinfo.h"
 #include "job.h"
+#include "mpiproto.h"
 #include "ompenv.h"
 #include "sweep.h"
 
@@ -54,6 +55,8 @@ static const char usage_text[] =
     "  --schedule static|dynamic|guided   openmp schedule (default static)\n"
     "  --chunk N                 items per dynamic chunk (default automatic)\n"
     "  --oversubscribe           allow more workers than CPUs\n"
+    "  --threads-per-rank N      mpi: OpenMP threads in each rank (cores = ranks x N; default 1)\n"
+    "  --hostfile FILE           mpi: mpirun's hostfile, to place ranks on several hosts\n"
     "  --job FILE|-              the whole job as JSON (flags above may not be mixed in)\n"
     "  --calibration FILE        calibration to compare against (default: the saved one)\n"
     "  --json                    JSON lines on stdout: header, measurements, summary\n"
@@ -435,7 +438,7 @@ static void print_table(const struct sl_job *job, const struct sl_analysis *a, c
 enum { OPT_BACKENDS = 256, OPT_CORES, OPT_SET, OPT_REPEATS, OPT_WARMUP, OPT_SCALING,
        OPT_VARIANT, OPT_AFFINITY, OPT_SCHEDULE, OPT_CHUNK, OPT_OVERSUB, OPT_JOB, OPT_CALIB,
        OPT_JSON, OPT_NOPROGRESS, OPT_NAME, OPT_ENV, OPT_CWD, OPT_CONFINE, OPT_NOTHREADENV,
-       OPT_TOLERANCE };
+       OPT_TOLERANCE, OPT_TPR, OPT_HOSTFILE };
 
 static const struct option run_options[] = {
     {"backends", required_argument, NULL, OPT_BACKENDS},
@@ -453,6 +456,8 @@ static const struct option run_options[] = {
     {"calibration", required_argument, NULL, OPT_CALIB},
     {"json", no_argument, NULL, OPT_JSON},
     {"no-progress", no_argument, NULL, OPT_NOPROGRESS},
+    {"threads-per-rank", required_argument, NULL, OPT_TPR},
+    {"hostfile", required_argument, NULL, OPT_HOSTFILE},
     {"name", required_argument, NULL, OPT_NAME},
     {"env", required_argument, NULL, OPT_ENV},
     {"cwd", required_argument, NULL, OPT_CWD},
@@ -521,10 +526,15 @@ static int parse_run_args(int argc, char **argv, json_t *job, const char **job_f
         case OPT_REPEATS:
         case OPT_WARMUP:
         case OPT_CHUNK:
+        case OPT_TPR:
             if (sl_parse_number(optarg, &d))
                 return usage_error("expected a number, got '%s'", optarg);
             json_object_set_new(job, opt == OPT_REPEATS ? "repeats"
-                                     : opt == OPT_WARMUP ? "warmup" : "chunk", json_real(d));
+                                     : opt == OPT_WARMUP ? "warmup"
+                                     : opt == OPT_TPR ? "threads_per_rank" : "chunk", json_real(d));
+            break;
+        case OPT_HOSTFILE:
+            json_object_set_new(job, "hostfile", json_string(optarg));
             break;
         case OPT_SCALING:
             json_object_set_new(job, "scaling", json_string(optarg));
@@ -634,6 +644,14 @@ static void load_calibration(const char *file, const struct sl_host *h, struct s
         *have = 1; /* a calibration from another CPU would mislead */
 }
 
+static int uses_mpi(const struct sl_job *job)
+{
+    for (unsigned i = 0; i < job->nbackends; i++)
+        if (strcmp(job->backends[i]->name, "mpi") == 0)
+            return 1;
+    return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     json_t *jobj = json_object();
@@ -700,6 +718,8 @@ static int cmd_run(int argc, char **argv)
         json_object_set_new(h, "timer", timer);
         json_object_set_new(h, "calibration", have_calib ? sl_calibrate_to_json(&calib) : json_null());
         json_object_set_new(h, "plan", plan);
+        if (uses_mpi(&job)) /* where the ranks may run: hosts and slots */
+            json_object_set_new(h, "mpi_hosts", sl_mpi_hosts(job.hostfile));
         print_json_line(h);
     } else {
         if (job.wl) {

@@ -1,9 +1,12 @@
 /* sl.c — error strings, clocks, shared memory and the static split used by every backend. */
 #include "sl.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *const messages[SL_E_COUNT] = {
     [SL_OK] = "success",
@@ -91,4 +94,36 @@ void sl_split(uint64_t n, unsigned k, unsigned i, uint64_t *begin, uint64_t *end
     uint64_t q = n / k, r = n % k;
     *begin = (uint64_t)i * q + (i < r ? i : r);
     *end = *begin + q + (i < r ? 1 : 0);
+}
+
+int sl_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+        if (w < 0 && errno == ENOTSOCK)
+            w = write(fd, p, len); /* a pipe: the caller chose what SIGPIPE does */
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int sl_read_all(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len) {
+        ssize_t r = read(fd, p, len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r;
+        len -= (size_t)r;
+    }
+    return 0;
 }

@@ -56,6 +56,14 @@ void sl_mem_free(void *p, size_t bytes);
 /* Number of CPUs this process may run on (sched_getaffinity), at least 1. */
 unsigned sl_cpus_allowed(void);
 
+/* All of buf written to fd, retrying short writes and EINTR. On a socket a peer that has gone
+ * is an error (errno EPIPE), never a SIGPIPE. Returns 0, or -1 with errno set. */
+int sl_write_all(int fd, const void *buf, size_t len);
+
+/* Exactly len bytes read from fd, retrying short reads and EINTR. Returns 0, or -1 on an
+ * error or when the end of the file or connection comes first. */
+int sl_read_all(int fd, void *buf, size_t len);
+
 /* The static split of [0, n) among k workers: worker i gets [*begin, *end). The first
  * n % k workers get one item more, so shares differ by at most one. */
 void sl_split(uint64_t n, unsigned k, unsigned i, uint64_t *begin, uint64_t *end);

@@ -29,6 +29,7 @@ struct sl_sweep {
     unsigned nsizes;
     uint64_t *busy;                  /* scratch: per-worker busy times of one run */
     uint64_t *wait;                  /* scratch: per-worker barrier waits of one run */
+    int *cpus;                       /* scratch: per-worker CPU it finished on */
     struct sl_command_result cres;   /* a program's last run (output, report) */
     char unit[32];                   /* a program's unit of work, as it reported it */
 };
@@ -64,7 +65,8 @@ struct sl_sweep *sl_sweep_new(const struct sl_job *job)
         maxc = job->cores[i] > maxc ? job->cores[i] : maxc;
     s->busy = calloc(maxc, sizeof *s->busy);
     s->wait = calloc(maxc, sizeof *s->wait);
-    if (!s->points || !s->busy || !s->wait) {
+    s->cpus = calloc(maxc, sizeof *s->cpus);
+    if (!s->points || !s->busy || !s->wait || !s->cpus) {
         sl_sweep_free(s);
         return NULL;
     }
@@ -122,6 +124,7 @@ void sl_sweep_free(struct sl_sweep *s)
     free(s->points);
     free(s->busy);
     free(s->wait);
+    free(s->cpus);
     free(s);
 }
 
@@ -234,11 +237,6 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
     int rc = ensure_state(s, pt->size, err, errlen);
     if (rc)
         return rc;
-    if (pt->be->prepare && (rc = pt->be->prepare(pt->cores)) != 0) {
-        snprintf(err, errlen, "%s could not get ready for %u workers: %s", pt->be->name,
-                 pt->cores, sl_backend_last_error());
-        return rc;
-    }
     struct sl_exec x = {
         .wl = job->wl,
         .state = z->state,
@@ -248,8 +246,19 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
         .affinity = job->affinity,
         .schedule = job->schedule,
         .chunk = job->chunk,
+        .params = z->params,
+        .threads_per_rank = job->threads_per_rank,
+        .hostfile = job->hostfile[0] ? job->hostfile : NULL,
+        .oversubscribe = job->oversubscribe,
     };
-    struct sl_timing t = {.busy_ns = s->busy, .wait_ns = s->wait};
+    if (pt->be->prepare && (rc = pt->be->prepare(&x)) != 0) {
+        snprintf(err, errlen, "%s could not get ready for %u workers: %s", pt->be->name,
+                 pt->cores, sl_backend_last_error());
+        return rc;
+    }
+    struct sl_timing t = {.busy_ns = s->busy, .wait_ns = s->wait, .cpus = s->cpus};
+    for (unsigned i = 0; i < pt->cores; i++)
+        s->cpus[i] = -1; /* unknown unless the backend says */
     struct usage u0, u1;
     memset(s->busy, 0, pt->cores * sizeof *s->busy);
     memset(s->wait, 0, pt->cores * sizeof *s->wait);
@@ -277,6 +286,8 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
                  tv_ns(u0.kids.ru_utime);
     m->sys_ns = tv_ns(u1.self.ru_stime) - tv_ns(u0.self.ru_stime) + tv_ns(u1.kids.ru_stime) -
                 tv_ns(u0.kids.ru_stime);
+    m->user_ns += t.remote_user_ns; /* mpi ranks: reported by themselves */
+    m->sys_ns += t.remote_sys_ns;
 #define DELTA(f) ((u1.self.f - u0.self.f) + (u1.kids.f - u0.kids.f))
     m->vcsw = DELTA(ru_nvcsw);
     m->ivcsw = DELTA(ru_nivcsw);
@@ -292,7 +303,12 @@ static int run_point(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_me
         busiest = s->busy[i] > busiest ? s->busy[i] : busiest;
     m->overhead_ns = m->wall_ns > busiest ? m->wall_ns - busiest : 0;
     m->busy_ns = s->busy;
+    m->launch_ns = t.launch_ns;
+    m->comm_ns = t.comm_ns;
+    m->hosts = t.hosts;
+    m->nhosts = t.nhosts;
     m->wait_ns = s->wait;
+    m->cpus = s->cpus;
     m->result = t.result;
     m->shape = z->shape;
     m->verified = job->wl->verify(z->state, &t.result, &m->value, m->message, sizeof m->message);
@@ -486,16 +502,18 @@ static void program_to_json(json_t *o, const struct sl_measurement *m)
 
 json_t *sl_measurement_to_json(const struct sl_measurement *m)
 {
-    json_t *o = json_object(), *busy = json_array(), *wait = json_array();
-    if (!o || !busy || !wait) {
+    json_t *o = json_object(), *busy = json_array(), *wait = json_array(), *cpus = json_array();
+    if (!o || !busy || !wait || !cpus) {
         json_decref(o);
         json_decref(busy);
         json_decref(wait);
+        json_decref(cpus);
         return NULL;
     }
     for (unsigned i = 0; i < m->cores; i++) {
         json_array_append_new(busy, json_integer((json_int_t)m->busy_ns[i]));
         json_array_append_new(wait, json_integer(m->wait_ns ? (json_int_t)m->wait_ns[i] : 0));
+        json_array_append_new(cpus, json_integer(m->cpus ? m->cpus[i] : -1));
     }
     json_object_set_new(o, "type", json_string("measurement"));
     json_object_set_new(o, "seq", json_integer(m->seq));
@@ -519,7 +537,16 @@ json_t *sl_measurement_to_json(const struct sl_measurement *m)
     json_object_set_new(o, "combine_ns", json_integer((json_int_t)m->combine_ns));
     json_object_set_new(o, "overhead_ns", json_integer((json_int_t)m->overhead_ns));
     json_object_set_new(o, "busy_ns", busy);
+    if (m->nhosts) { /* workers elsewhere (mpi): their launch, communication and hosts */
+        json_t *hosts = json_array();
+        for (unsigned i = 0; i < m->nhosts; i++)
+            json_array_append_new(hosts, json_string(m->hosts[i]));
+        json_object_set_new(o, "launch_ns", json_integer((json_int_t)m->launch_ns));
+        json_object_set_new(o, "comm_ns", json_integer((json_int_t)m->comm_ns));
+        json_object_set_new(o, "hosts", hosts);
+    }
     json_object_set_new(o, "wait_ns", wait);
+    json_object_set_new(o, "cpus", cpus);
     json_object_set_new(o, "phases", json_integer(m->shape.phases ? m->shape.phases : 1));
     json_object_set_new(o, "result", sl_json_number(m->value));
     json_object_set_new(o, "result_count", json_integer((json_int_t)m->result.count));

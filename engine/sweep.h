@@ -45,7 +45,13 @@ struct sl_measurement {
     uint64_t combine_ns;
     uint64_t overhead_ns;     /* wall_ns minus the busiest worker's kernel time */
     const uint64_t *busy_ns;  /* per worker kernel time, `cores` entries (valid in the callback) */
+    uint64_t launch_ns;       /* mpi: starting this point's ranks (once, untimed; else 0) */
+    uint64_t comm_ns;         /* mpi: time inside MPI calls, mean per rank (else 0) */
+    const char *const *hosts; /* mpi: per rank, its host (valid in the callback); else NULL */
+    unsigned nhosts;          /* entries in hosts: ranks (0 for backends without ranks) */
     const uint64_t *wait_ns;  /* per worker barrier wait, `cores` entries (valid in the callback) */
+    const int *cpus;          /* per worker the CPU it finished on, -1 unknown (valid in the callback);
+                               * for mpi ranks on other hosts, a CPU of that host */
     struct sl_partial result; /* the raw result */
     double value;             /* the result as a human reads it */
     int verified;             /* 1 if it verified (and matched the other backends when exact) */

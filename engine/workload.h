@@ -79,8 +79,20 @@ struct sl_workload {
     sl_kernel_fn kernel[SL_VARIANTS];
     /* Optional: fold a worker's partial into the accumulator (default: add both fields). */
     void (*combine)(struct sl_partial *acc, const struct sl_partial *part);
-    /* Optional: after all phases, complete the result from the state (e.g. read the last cell). */
+    /* Optional: after all phases, complete the result from the state (e.g. read the last cell).
+     * It may read only what the last phase wrote (see region). */
     void (*finish)(void *state, struct sl_partial *result);
+    /* For backends whose workers have separate memories (mpi), needed by workloads whose
+     * kernels write the state (SL_WL_WRITES). Where the results of items [begin, end) of
+     * phase `phase` lie in the state: one block of *bytes bytes, the blocks of adjacent
+     * ranges adjacent. The backend copies what the next phase reads (see reads) between
+     * workers after each phase, and gathers the whole last phase into the state that
+     * finish() reads. The workload says what moves; the backend decides how. */
+    void *(*region)(void *state, unsigned phase, uint64_t begin, uint64_t end, size_t *bytes);
+    /* With region, for workloads of several phases: the items [*rbegin, *rend) of phase
+     * `phase` that items [begin, end) of phase + 1 read (the boundary cells of a wavefront). */
+    void (*reads)(const void *state, unsigned phase, uint64_t begin, uint64_t end,
+                  uint64_t *rbegin, uint64_t *rend);
     /* Check a result on its own terms. Sets *value to the figure a human reads (the estimate of
      * pi, the sum, the path count). Returns 1 if it verifies, else 0 with a reason in msg. */
     int (*verify)(const void *state, const struct sl_partial *result, double *value,

@@ -154,6 +154,7 @@ static enum MHD_Result run_create(struct sl_req *r)
     sl_job_limits_default(&lim);
     lim.max_cores = srv->cfg.max_cores;
     lim.oversubscribe_max = 4 * srv->cfg.max_cores;
+    lim.hostfile = srv->cfg.mpi_hostfile; /* "" when the operator named none */
     if (rc == 0)
         rc = sl_job_from_json(body, &lim, &job, err, sizeof err);
     json_decref(body);

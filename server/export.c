@@ -27,6 +27,8 @@ json_t *sl_run_view(const json_t *stored)
     json_t *o = json_deep_copy(stored);
     json_t *header = json_object_get(o, "header");
     json_object_set(o, "host", header ? json_object_get(header, "host") ?: json_null() : json_null());
+    if (json_object_get(header, "mpi_hosts")) /* where mpi ranks could run: hosts and slots */
+        json_object_set(o, "mpi_hosts", json_object_get(header, "mpi_hosts"));
     json_object_set_new(o, "progress",
                         json_pack("{sOsO}", "done", json_object_get(o, "stored"), "total",
                                   json_object_get(o, "total")));

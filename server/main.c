@@ -57,6 +57,8 @@ static const char usage_text[] =
     "                       checkout's programs/)\n"
     "  --allow-commands     accept ad-hoc \"command\" runs through the API: any client may then\n"
     "                       run any program as this user; loopback only, or with --token\n"
+    "  --mpi-hostfile FILE  the mpirun hostfile jobs may name to place mpi ranks on several\n"
+    "                       hosts (SCALELAB_MPI_HOSTFILE; default: none, ranks run here)\n"
     "  --check              check the database's integrity, print ok, and exit\n"
     "  --help, --version\n";
 
@@ -143,7 +145,7 @@ static void defaults(struct sl_config *c)
 
 enum { O_LISTEN = 256, O_DB, O_STATIC, O_ENGINE, O_TOKEN, O_TOKEN_FILE, O_HOST, O_CORES,
        O_QUEUE, O_TIMEOUT, O_THREADS, O_NOLOG, O_LOGFILE, O_LOGMAX, O_IDLE, O_CHECK, O_HELP,
-       O_VERSION, O_PROGRAMS, O_ALLOWCMD, O_LISTENERS, O_LISTENERS_CLIENT };
+       O_VERSION, O_PROGRAMS, O_ALLOWCMD, O_LISTENERS, O_LISTENERS_CLIENT, O_HOSTFILE };
 
 /* The token from the first line of path (trailing white space dropped). 0 or -1. */
 static int read_token_file(struct sl_config *c, const char *path)
@@ -258,6 +260,11 @@ static int apply_option(struct sl_config *c, int opt, const char *val, int *chec
     case O_NOLOG:
         c->access_log = 0;
         break;
+    case O_HOSTFILE:
+        if (access(val, R_OK) != 0 || strlen(val) >= sizeof c->mpi_hostfile)
+            return fail(2, "--mpi-hostfile: cannot read '%s'", val);
+        snprintf(c->mpi_hostfile, sizeof c->mpi_hostfile, "%s", val);
+        break;
     case O_CHECK:
         *check = 1;
         break;
@@ -299,6 +306,7 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
         {"max-listeners", required_argument, NULL, O_LISTENERS},
         {"max-listeners-per-client", required_argument, NULL, O_LISTENERS_CLIENT},
         {"check", no_argument, NULL, O_CHECK}, {"help", no_argument, NULL, O_HELP},
+        {"mpi-hostfile", required_argument, NULL, O_HOSTFILE},
         {"version", no_argument, NULL, O_VERSION}, {"programs", required_argument, NULL, O_PROGRAMS},
         {"allow-commands", no_argument, NULL, O_ALLOWCMD}, {NULL, 0, NULL, 0}};
     static const struct {
@@ -313,7 +321,8 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
                 {"SCALELAB_MAX_QUEUE", O_QUEUE}, {"SCALELAB_RUN_TIMEOUT", O_TIMEOUT},
                 {"SCALELAB_THREADS", O_THREADS}, {"SCALELAB_PROGRAMS", O_PROGRAMS},
                 {"SCALELAB_MAX_LISTENERS", O_LISTENERS},
-                {"SCALELAB_MAX_LISTENERS_PER_CLIENT", O_LISTENERS_CLIENT}};
+                {"SCALELAB_MAX_LISTENERS_PER_CLIENT", O_LISTENERS_CLIENT},
+                {"SCALELAB_MPI_HOSTFILE", O_HOSTFILE}};
     int rc, opt;
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *val = getenv(envs[i].env);

@@ -3,10 +3,12 @@
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 struct result {
     int status;     /* exit status */
@@ -198,6 +200,180 @@ Test(cli, help_and_version)
     result_free(&r);
 }
 
+/* --- the mpi backend, as the CLI runs it --- */
+
+/* Skip when this build or host has no MPI (the backend then says why: see the last test). */
+static void need_mpi(void)
+{
+    struct result r = engine("list --json", NULL);
+    json_t *o = json_loads(r.out, 0, NULL);
+    size_t i;
+    json_t *b;
+    int ok = 0;
+    json_array_foreach(json_object_get(o, "backends"), i, b)
+        if (strcmp(json_string_value(json_object_get(b, "name")), "mpi") == 0)
+            ok = json_is_true(json_object_get(b, "available"));
+    json_decref(o);
+    result_free(&r);
+    if (!ok)
+        cr_skip_test("mpi is unavailable in this build");
+}
+
+/* The measurement lines of a --json run's output, as an array (new reference). */
+static json_t *measurements_of(char *out, json_t **header)
+{
+    json_t *all = json_array();
+    char *save = NULL;
+    for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        json_t *o = json_loads(line, 0, NULL);
+        const char *type = json_string_value(json_object_get(o, "type"));
+        if (type && strcmp(type, "measurement") == 0)
+            json_array_append(all, o);
+        if (type && strcmp(type, "header") == 0 && header)
+            *header = json_incref(o);
+        json_decref(o);
+    }
+    return all;
+}
+
+Test(cli, mpi_matches_serial_bit_for_bit_and_reports_launch_and_communication, .timeout = 120)
+{
+    need_mpi();
+    struct result r = engine("run pi --set samples=1e6 --backends serial,mpi --cores 1,2 "
+                             "--repeats 2 --warmup 0 --json",
+                             NULL);
+    cr_assert_eq(r.status, 0, "exit 0: %s", r.err);
+    json_t *header = NULL, *ms = measurements_of(r.out, &header), *m;
+    json_int_t ref = -1;
+    size_t i;
+    int mpi_runs = 0;
+    cr_assert_not_null(header);
+    json_t *hosts = json_object_get(header, "mpi_hosts");
+    cr_assert_eq(json_array_size(hosts), 1, "the header names this host and its slots");
+    cr_assert_gt(json_integer_value(json_object_get(json_array_get(hosts, 0), "slots")), 0);
+    json_array_foreach(ms, i, m) {
+        json_int_t count = json_integer_value(json_object_get(m, "result_count"));
+        cr_assert(json_is_true(json_object_get(m, "verified")));
+        if (ref < 0)
+            ref = count;
+        cr_assert_eq(count, ref, "every run gives the same count of hits");
+        if (strcmp(json_string_value(json_object_get(m, "backend")), "mpi") != 0) {
+            cr_assert_null(json_object_get(m, "launch_ns"), "only ranks have a launch");
+            continue;
+        }
+        mpi_runs++;
+        json_int_t cores = json_integer_value(json_object_get(m, "cores"));
+        json_int_t launch = json_integer_value(json_object_get(m, "launch_ns"));
+        json_int_t wall = json_integer_value(json_object_get(m, "wall_ns"));
+        cr_assert_gt(launch, 1000000, "starting ranks takes more than 1 ms (%lld ns)", launch);
+        cr_assert_lt(wall, launch, "the launch is not inside a run's wall time");
+        cr_assert_gt(json_integer_value(json_object_get(m, "comm_ns")), 0, "MPI calls timed");
+        cr_assert_eq(json_array_size(json_object_get(m, "hosts")), (size_t)cores, "a host per rank");
+        json_t *cpus = json_object_get(m, "cpus");
+        cr_assert_eq(json_array_size(cpus), (size_t)cores, "a CPU per rank");
+        /* the ranks' CPU time counts (the engine's getrusage cannot see them) */
+        double busy_sum = 0;
+        for (size_t w = 0; w < (size_t)cores; w++)
+            busy_sum += (double)json_integer_value(json_array_get(json_object_get(m, "busy_ns"), w));
+        double cpu = (double)(json_integer_value(json_object_get(m, "user_ns")) +
+                              json_integer_value(json_object_get(m, "sys_ns")));
+        cr_assert_geq(cpu, 0.5 * busy_sum, "CPU time %.0f ns covers the ranks' kernels (%.0f ns)",
+                      cpu, busy_sum);
+        for (size_t w = 0; w < (size_t)cores; w++)
+            cr_assert_geq(json_integer_value(json_array_get(cpus, w)), 0, "ranks say where they ran");
+        cr_assert_eq(json_array_size(json_object_get(m, "busy_ns")), (size_t)cores);
+        json_int_t parts = json_integer_value(json_object_get(m, "spawn_ns")) +
+                           json_integer_value(json_object_get(m, "compute_ns")) +
+                           json_integer_value(json_object_get(m, "combine_ns"));
+        cr_assert_leq(parts, wall, "phases add up to no more than the wall time");
+    }
+    cr_assert_eq(mpi_runs, 4);
+    json_decref(ms);
+    json_decref(header);
+    result_free(&r);
+}
+
+Test(cli, mpi_runs_every_workload_and_the_wavefront_exchanges, .timeout = 180)
+{
+    need_mpi();
+    static const char *const runs[] = {
+        "run paths --set m=301 --set n=97", "run matmul --set n=61",
+        "run sumsq --set n=100003",         "run euler --set trajectories=5 --set steps=999",
+        "run sleep --set tasks=5 --set us=100", "run pi --set samples=99991",
+    };
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        char args[256];
+        snprintf(args, sizeof args, "%s --backends serial,mpi --cores 1,2,3 --oversubscribe "
+                                    "--repeats 1 --warmup 0 --no-progress", runs[k]);
+        struct result r = engine(args, NULL);
+        cr_assert_eq(r.status, 0, "%s: exit 0 (3 = a result did not verify or differs from "
+                                  "serial): %s", runs[k], r.err);
+        result_free(&r);
+    }
+}
+
+Test(cli, mpi_hybrid_ranks_times_threads, .timeout = 60)
+{
+    need_mpi();
+    struct result r = engine("run paths --set m=200 --set n=150 --backends serial,mpi --cores 2,4 "
+                             "--threads-per-rank 2 --oversubscribe --repeats 1 --warmup 0 --json",
+                             NULL);
+    cr_assert_eq(r.status, 0, "exit 0: %s", r.err);
+    json_t *ms = measurements_of(r.out, NULL), *m;
+    size_t i;
+    json_array_foreach(ms, i, m) {
+        if (strcmp(json_string_value(json_object_get(m, "backend")), "mpi") != 0)
+            continue;
+        size_t cores = (size_t)json_integer_value(json_object_get(m, "cores"));
+        cr_assert_eq(json_array_size(json_object_get(m, "busy_ns")), cores, "a busy time per thread");
+        cr_assert_eq(json_array_size(json_object_get(m, "hosts")), cores / 2, "a host per rank");
+    }
+    json_decref(ms);
+    result_free(&r);
+}
+
+Test(cli, mpi_hostfile_places_ranks_and_is_recorded, .timeout = 60)
+{
+    need_mpi();
+    char path[] = "/tmp/sl-hostfile-XXXXXX", args[512];
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "# test\nlocalhost slots=2\n", 25), 25);
+    close(fd);
+    snprintf(args, sizeof args, "run pi --set samples=1e5 --backends mpi --cores 2 --hostfile %s "
+                                "--repeats 1 --warmup 0 --json", path);
+    struct result r = engine(args, NULL);
+    cr_assert_eq(r.status, 0, "exit 0: %s", r.err);
+    json_t *header = NULL, *ms = measurements_of(r.out, &header);
+    json_t *h0 = json_array_get(json_object_get(header, "mpi_hosts"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(h0, "name")), "localhost");
+    cr_assert_eq(json_integer_value(json_object_get(h0, "slots")), 2);
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(header, "job"), "hostfile")),
+                     path);
+    cr_assert_eq(json_array_size(json_object_get(json_array_get(ms, 0), "hosts")), 2);
+    json_decref(ms);
+    json_decref(header);
+    result_free(&r);
+    unlink(path);
+}
+
+Test(cli, mpi_without_its_runtime_is_unavailable_and_says_what_to_install)
+{
+    setenv("SCALELAB_MPIRUN", "/nonexistent/mpirun", 1);
+    struct result r = engine("list", NULL);
+    cr_assert_eq(r.status, 0);
+    const char *line = strstr(r.out, "  mpi ");
+    cr_assert_not_null(line, "mpi is listed: %s", r.out);
+    cr_assert(strncmp(line, "  mpi        unavailable", 24) == 0, "unavailable: %.80s", line);
+    cr_assert_not_null(strstr(line, "install openmpi-bin"), "names the package: %.200s", line);
+    result_free(&r);
+    r = engine("run pi --backends mpi --cores 1", NULL);
+    cr_assert_eq(r.status, 2);
+    assert_one_line(r.err, "mpi unavailable");
+    cr_assert_not_null(strstr(r.err, "backend \"mpi\" cannot run on this host"), "%s", r.err);
+    result_free(&r);
+}
+
 /* End to end: runs whose result is wrong (the test-only workload's mode 1 on 2 workers) are
  * reported, counted, left out of every statistic, and the engine exits 3. */
 Test(cli, unverified_runs_exit_3_counted_and_excluded, .timeout = 60)
@@ -241,6 +417,37 @@ Test(cli, unverified_runs_exit_3_counted_and_excluded, .timeout = 60)
                "--no-progress", NULL);
     cr_assert_eq(r.status, 3);
     cr_assert(strstr(r.out, "2 run(s) did not verify: left out of every median"), "%s", r.out);
+    result_free(&r);
+}
+
+/* Where the workers ran: pinned close, worker i finishes on the i-th CPU this process may use. */
+Test(cli, every_worker_records_the_cpu_it_ran_on, .timeout = 120)
+{
+    cpu_set_t set;
+    int allowed[2], n = 0;
+    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+        if (CPU_ISSET(c, &set))
+            allowed[n++] = c;
+    if (n < 2)
+        cr_skip_test("one usable CPU");
+    struct result r = engine("run paths --set m=300 --set n=200 --backends threads,openmp,pool,"
+                             "processes --cores 2 --affinity close --repeats 1 --warmup 0 --json",
+                             NULL);
+    cr_assert_eq(r.status, 0, "exit 0: %s", r.err);
+    json_t *ms = measurements_of(r.out, NULL), *m;
+    size_t i;
+    json_array_foreach(ms, i, m) {
+        json_t *cpus = json_object_get(m, "cpus");
+        const char *be = json_string_value(json_object_get(m, "backend"));
+        cr_assert_eq(json_array_size(cpus), 2, "%s: a CPU per worker", be);
+        for (size_t w = 0; w < 2; w++)
+            cr_assert_eq(json_integer_value(json_array_get(cpus, w)), allowed[w],
+                         "%s: worker %zu pinned close runs on CPU %d, not %lld", be, w, allowed[w],
+                         json_integer_value(json_array_get(cpus, w)));
+    }
+    cr_assert_eq(json_array_size(ms), 4);
+    json_decref(ms);
     result_free(&r);
 }
 

@@ -196,6 +196,43 @@ Test(diagnosis, barrier_waits_are_synchronisation)
     sl_analysis_free(a);
 }
 
+/* paths on mpi: the same waits, between processes, are communication (SL_CAP_MESSAGES). */
+Test(diagnosis, waits_of_ranks_are_communication)
+{
+    struct set set = {.n = 0};
+    add3(&set, "mpi", 1, 0.010);
+    for (int r = 0; r < 3; r++) {
+        struct sl_sample *s = add(&set, "mpi", 2, 0.022);
+        s->wait_s = 0.021;
+        s->phases = 1000; /* 999 exchanges: 21 us each */
+        set_busy(s, (const double[]){0.001, 0.001});
+    }
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    assert_cause(diag(a, "mpi"), "communication", "barrier_share", 0.021 / 0.022, 2,
+                 "exchanges boundary messages and waits for its neighbours between phases for "
+                 "95% of the wall time (21 ms of 22 ms in the median run, 21 us at each of 999 "
+                 "barriers)");
+    sl_analysis_free(a);
+}
+
+/* pi on mpi with too little work: a run pays its messages, never the ranks' launch. */
+Test(diagnosis, per_run_costs_of_ranks_are_communication)
+{
+    struct set set = {.n = 0};
+    add3(&set, "mpi", 1, 0.0003);
+    for (int r = 0; r < 3; r++) {
+        struct sl_sample *s = add(&set, "mpi", 2, 0.0006);
+        s->spawn_s = 0.0003;
+        s->combine_s = 0.00015;
+        s->compute_s = 0.00015;
+    }
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    assert_cause(diag(a, "mpi"), "communication", "startup_share", 0.75, 2,
+                 "their barrier and the gather of their partials take 75% of the wall time (450 us of "
+                 "600 us in the median run)");
+    sl_analysis_free(a);
+}
+
 /* sumsq: 2 cores read 28.8 GB/s against a calibrated 32: the memory is the limit. */
 static struct sl_analysis *sumsq(double gbs2, const struct sl_calib *cal)
 {

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "job.h"
@@ -256,8 +257,17 @@ static const struct bad_job bad_jobs[] = {
      "backends must be a non-empty list"},
     {"empty backends", "{\"workload\": \"pi\", \"backends\": []}", -SL_EINVAL,
      "backends must be a non-empty list"},
-    {"unknown backend", "{\"workload\": \"pi\", \"backends\": [\"mpi\"]}", -SL_ENOENT,
-     "backend \"mpi\" is not known"},
+    {"unknown backend", "{\"workload\": \"pi\", \"backends\": [\"fortran\"]}", -SL_ENOENT,
+     "backend \"fortran\" is not known"},
+    {"threads_per_rank 0", "{\"workload\": \"pi\", \"threads_per_rank\": 0}", -SL_ERANGE,
+     "threads_per_rank = 0 is out of range"},
+    {"core count not a multiple of threads_per_rank",
+     "{\"workload\": \"pi\", \"cores\": [1, 2], \"threads_per_rank\": 2}", -SL_EINVAL,
+     "every core count must be a multiple of 2 (ranks x threads); 1 is not"},
+    {"hostfile not a string", "{\"workload\": \"pi\", \"hostfile\": 3}", -SL_EINVAL,
+     "hostfile must be the path of an mpirun hostfile"},
+    {"hostfile missing", "{\"workload\": \"pi\", \"hostfile\": \"/nonexistent/hosts\"}",
+     -SL_ENOENT, "hostfile /nonexistent/hosts cannot be read"},
     {"duplicate backend", "{\"workload\": \"pi\", \"backends\": [\"threads\", \"threads\"]}",
      -SL_EINVAL, "\"threads\" is listed twice"},
     {"backend not a string", "{\"workload\": \"pi\", \"backends\": [\"serial\", 1]}",
@@ -428,4 +438,41 @@ Test(job, refusals_name_the_field_they_concern)
     cr_assert_eq(sl_job_from_json(ok, &lim, &job, err, sizeof err), 0);
     cr_assert_str_eq(sl_job_error_field(), "", "an accepted job leaves no field behind");
     json_decref(ok);
+}
+
+Test(job, hostfile_policy_of_a_server)
+{
+    char path[] = "/tmp/sl-hosts-XXXXXX", err[512];
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "localhost slots=2\n", 18), 18);
+    close(fd);
+    char body[400];
+    snprintf(body, sizeof body, "{\"workload\": \"pi\", \"hostfile\": \"%s\", \"threads_per_rank\": 2,"
+                                " \"cores\": [2]}", path);
+    json_t *o = json_loads(body, 0, NULL);
+    struct sl_job job;
+    /* the CLI: any readable file */
+    cr_assert_eq(sl_job_from_json(o, &lim2, &job, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(job.hostfile, path);
+    cr_assert_eq(job.threads_per_rank, 2);
+    json_t *back = sl_job_to_json(&job);
+    cr_assert_str_eq(json_string_value(json_object_get(back, "hostfile")), path);
+    cr_assert_eq(json_integer_value(json_object_get(back, "threads_per_rank")), 2);
+    json_decref(back);
+    /* a server without --mpi-hostfile: none */
+    struct sl_job_limits lim = lim2;
+    lim.hostfile = "";
+    cr_assert_eq(sl_job_from_json(o, &lim, &job, err, sizeof err), -SL_EINVAL);
+    cr_assert(strstr(err, "--mpi-hostfile") != NULL, "%s", err);
+    cr_assert_str_eq(sl_job_error_field(), "hostfile");
+    /* a server naming another file: only that one */
+    lim.hostfile = "/etc/scalelab/hosts";
+    cr_assert_eq(sl_job_from_json(o, &lim, &job, err, sizeof err), -SL_EINVAL);
+    cr_assert(strstr(err, "/etc/scalelab/hosts") != NULL, "%s", err);
+    /* the named one */
+    lim.hostfile = path;
+    cr_assert_eq(sl_job_from_json(o, &lim, &job, err, sizeof err), 0, "%s", err);
+    json_decref(o);
+    unlink(path);
 }

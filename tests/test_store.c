@@ -189,7 +189,7 @@ Test(store, open_creates_schema_in_wal_mode)
 {
     struct sl_store *st = open_store();
     sl_store_close(st);
-    cr_assert_eq(sl_store_schema_version(), 4);
+    cr_assert_eq(sl_store_schema_version(), 6);
     cr_assert_eq(header_field(60, 4), (unsigned long)sl_store_schema_version());
     /* file format versions 2/2 mean WAL */
     cr_assert_eq(header_field(18, 1), 2);
@@ -855,6 +855,9 @@ Test(store, migration_to_3_clears_old_best_speedups_and_adds_wait_ns)
     cr_assert_eq(json_array_size(list), 1);
     cr_assert(is_null(json_array_get(list, 0), "wait_ns"), "old rows have no barrier waits");
     cr_assert(is_null(json_array_get(list, 0), "phases"), "nor phases (version 4)");
+    cr_assert_null(json_object_get(json_array_get(list, 0), "launch_ns"),
+                   "old rows have no mpi launch (version 5), and say nothing of it");
+    cr_assert_null(json_object_get(json_array_get(list, 0), "hosts"));
     json_decref(list);
 
     /* A new summary (it names its baseline) keeps its figure. */
@@ -868,5 +871,5 @@ Test(store, migration_to_3_clears_old_best_speedups_and_adds_wait_ns)
     json_decref(run);
     json_decref(summary);
     sl_store_close(st);
-    cr_assert_eq(header_field(60, 4), 4ul, "migrated to the current version");
+    cr_assert_eq(header_field(60, 4), 6ul, "migrated to the current version");
 }

@@ -30,13 +30,14 @@ static const struct case_size cases[] = {
 
 struct prepared {
     const struct sl_workload *wl;
+    double params[SL_WL_MAX_PARAMS];
     void *state;
     struct sl_shape shape;
 };
 
 static void prepare(const struct case_size *c, struct prepared *p)
 {
-    double params[SL_WL_MAX_PARAMS];
+    double *params = p->params;
     p->wl = sl_workload_find(c->workload);
     cr_assert_not_null(p->wl, "workload %s exists", c->workload);
     sl_workload_defaults(p->wl, params);
@@ -65,10 +66,13 @@ static int run_once(const struct prepared *p, const struct sl_backend *be, unsig
                         .workers = cores,
                         .affinity = aff,
                         .schedule = sched,
-                        .chunk = chunk};
+                        .chunk = chunk,
+                        .params = p->params,
+                        .oversubscribe = 1};
     struct sl_timing t = {.busy_ns = busy};
     if (be->prepare)
-        cr_assert_eq(be->prepare(cores), 0);
+        cr_assert_eq(be->prepare(&x), 0, "%s gets ready for %u workers: %s", be->name, cores,
+                     sl_backend_last_error());
     int rc = be->run(&x, &t);
     *out = t.result;
     return rc;
@@ -89,6 +93,9 @@ static void check_case(const struct case_size *c)
               c->workload, msg);
     for (const struct sl_backend *const *b = sl_backends; *b; b++) {
         unsigned maxc = ((*b)->caps & SL_CAP_PARALLEL) ? 3 : 1;
+        char why[160];
+        if ((*b)->probe(why, sizeof why) != 0)
+            continue; /* mpi built without MPI: its unavailability is tested in test_cli */
         for (unsigned cores = 1; cores <= maxc; cores++)
             for (int v = 0; v < SL_VARIANTS; v++) {
                 if (!((*b)->caps & SL_CAP_VARIANT) && v != (int)(*b)->variant)

@@ -8,6 +8,7 @@
  * own `omp for` scheduler. Phases are separated by `omp barrier`.
  */
 #include <omp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,7 @@ static int openmp_run(const struct sl_exec *x, struct sl_timing *t)
             }
         }
         rec->end_ns = sl_now_ns();
+        rec->cpu = sched_getcpu();
     }
     if (short_team) {
         sl_backend_set_error("OpenMP gave fewer than the %u threads asked for (OMP_THREAD_LIMIT?)",

@@ -9,6 +9,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,7 @@ static void work_dynamic(const struct sl_exec *x, unsigned id, struct sl_worker_
             sl_barrier_timed(barrier_wait, &pool.barrier, rec);
     }
     rec->end_ns = sl_now_ns();
+    rec->cpu = sched_getcpu();
 }
 
 static void *pool_main(void *arg)
@@ -90,7 +92,7 @@ static void *pool_main(void *arg)
     return NULL;
 }
 
-void sl_pool_shutdown(void)
+static void pool_shutdown(void)
 {
     pthread_mutex_lock(&pool.mu);
     if (!pool.tids) {
@@ -109,11 +111,11 @@ void sl_pool_shutdown(void)
     pool.stop = 0;
 }
 
-static int pool_prepare(unsigned workers)
+static int pool_start(unsigned workers)
 {
     if (pool.tids && pool.n == workers)
         return 0;
-    sl_pool_shutdown();
+    pool_shutdown();
     pool.tids = calloc(workers, sizeof *pool.tids);
     if (!pool.tids)
         return -SL_ENOMEM;
@@ -122,7 +124,7 @@ static int pool_prepare(unsigned workers)
     for (unsigned i = 0; i < workers; i++) {
         if (pthread_create(&pool.tids[i], NULL, pool_main, (void *)(uintptr_t)i) != 0) {
             pool.n = i;
-            sl_pool_shutdown();
+            pool_shutdown();
             sl_backend_set_error("could not start pool thread %u of %u", i + 1, workers);
             return -SL_ESYS;
         }
@@ -131,9 +133,14 @@ static int pool_prepare(unsigned workers)
     return 0;
 }
 
+static int pool_prepare(const struct sl_exec *x)
+{
+    return pool_start(x->workers);
+}
+
 static int pool_run(const struct sl_exec *x, struct sl_timing *t)
 {
-    int rc = pool_prepare(x->workers);
+    int rc = pool_start(x->workers);
     if (rc)
         return rc;
     struct sl_worker_rec *recs = calloc(x->workers, sizeof *recs);
@@ -165,4 +172,5 @@ const struct sl_backend sl_be_pool = {
     .probe = sl_probe_always,
     .prepare = pool_prepare,
     .run = pool_run,
+    .shutdown = pool_shutdown,
 };

@@ -27,37 +27,6 @@ static void barrier_wait(void *arg)
     pthread_barrier_wait(arg);
 }
 
-/* Write all of buf, retrying short writes and EINTR. */
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-static int read_all(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    while (len) {
-        ssize_t r = read(fd, p, len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        len -= (size_t)r;
-    }
-    return 0;
-}
-
 static void kill_all(const pid_t *pids, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
@@ -153,7 +122,7 @@ static int processes_run(const struct sl_exec *x, struct sl_timing *timing)
             close(fds[id][0]);
             sl_affinity_apply(x->affinity, id, n);
             sl_work_static(x, id, barrier_wait, bar, &rec);
-            _exit(write_all(fds[id][1], &rec, sizeof rec) == 0 ? 0 : 3);
+            _exit(sl_write_all(fds[id][1], &rec, sizeof rec) == 0 ? 0 : 3);
         }
         pids[forked] = p;
         close(fds[forked][1]);
@@ -165,7 +134,7 @@ static int processes_run(const struct sl_exec *x, struct sl_timing *timing)
         rc = reaped;
     /* Each record (< PIPE_BUF) was written whole before its child exited. */
     for (unsigned i = 0; i < forked; i++) {
-        if (rc == 0 && read_all(fds[i][0], &recs[i], sizeof recs[i]) != 0) {
+        if (rc == 0 && sl_read_all(fds[i][0], &recs[i], sizeof recs[i]) != 0) {
             sl_backend_set_error("worker process %u sent no result", i);
             rc = -SL_ECHILD;
         }

@@ -179,6 +179,15 @@ static void matmul_finish(void *st, struct sl_partial *r)
     r->sum = sum;
 }
 
+/* Row i of C is item i; finish() reads all of C, which ranks of their own memory gather. */
+static void *matmul_region(void *st, unsigned phase, uint64_t begin, uint64_t end, size_t *bytes)
+{
+    struct matmul_state *s = st;
+    (void)phase;
+    *bytes = (end - begin) * s->n * sizeof(double);
+    return s->c + begin * s->n;
+}
+
 static int matmul_verify(const void *st, const struct sl_partial *r, double *v, char *msg,
                          size_t len)
 {
@@ -212,6 +221,7 @@ const struct sl_workload sl_wl_matmul = {
     .items = matmul_items,
     .kernel = {matmul_kernel_scalar, matmul_kernel_vector},
     .finish = matmul_finish,
+    .region = matmul_region,
     .verify = matmul_verify,
     .teardown = matmul_teardown,
 };

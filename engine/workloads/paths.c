@@ -6,7 +6,8 @@
  * barriers per run, each a synchronisation cost that small diagonals cannot repay.
  * Only two diagonals are kept (indexed by row), so the data live in cache: this workload
  * measures synchronisation, not memory. The state is written by the workers, so it lives
- * in shared memory (the processes backend sees it too).
+ * in shared memory (the processes backend sees it too); ranks with memories of their own (mpi)
+ * exchange the boundary cells of each diagonal (region and reads).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,29 @@ static void paths_finish(void *st, struct sl_partial *r)
     r->count = s->diag[(s->m + s->n - 2) & 1][s->m - 1];
 }
 
+/* Diagonal d is stored by row: items [begin, end) are rows lo + begin .. lo + end - 1. */
+static void *paths_region(void *st, unsigned phase, uint64_t begin, uint64_t end, size_t *bytes)
+{
+    struct paths_state *s = st;
+    *bytes = (end - begin) * sizeof(uint32_t);
+    return s->diag[phase & 1] + diag_lo(s, phase) + begin;
+}
+
+/* Row i of diagonal d + 1 reads rows i - 1 and i of diagonal d. */
+static void paths_reads(const void *st, unsigned phase, uint64_t begin, uint64_t end,
+                        uint64_t *rbegin, uint64_t *rend)
+{
+    const struct paths_state *s = st;
+    uint64_t lo0 = diag_lo(s, phase), lo1 = diag_lo(s, phase + 1);
+    uint64_t n0 = paths_items(s, phase);
+    uint64_t first = lo1 + begin, last = lo1 + end; /* rows [first - 1, last) of diagonal d */
+    uint64_t b = first > lo0 ? first - 1 - lo0 : 0, e = last > lo0 ? last - lo0 : 0;
+    *rbegin = b < n0 ? b : n0;
+    *rend = e < n0 ? e : n0;
+    if (begin >= end)
+        *rbegin = *rend;
+}
+
 static uint64_t powmod(uint64_t b, uint64_t e)
 {
     uint64_t r = 1;
@@ -164,6 +188,8 @@ const struct sl_workload sl_wl_paths = {
     .items = paths_items,
     .kernel = {paths_kernel_scalar, paths_kernel_vector},
     .finish = paths_finish,
+    .region = paths_region,
+    .reads = paths_reads,
     .verify = paths_verify,
     .teardown = paths_teardown,
 };

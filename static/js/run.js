@@ -12,6 +12,7 @@ import { el, fill, fillFacts, showNotice, clearNotice } from './dom.js';
 import {
   fmtBytes, fmtDate, fmtElapsed, fmtHost, fmtNumber, fmtParam, fmtParams, fmtPercent, fmtSeconds, fmtSpeedup,
 } from './format.js';
+import { renderMpi } from './mpi.js';
 import { describeRun } from './words.js';
 
 // How the run-error line starts for each unhappy ending.
@@ -86,6 +87,7 @@ function clearView(id) {
   $('export-csv').href = api.exportUrl(id, 'csv');
   $('export-json').href = api.exportUrl(id, 'json');
   $('run-cancel').hidden = true;
+  $('mpi-section').hidden = true;
 }
 
 /* ---------- live ---------- */
@@ -218,6 +220,7 @@ function render(run) {
   fill($('analysis-words'), describeRun(run).map((s) => el('li', {}, s)));
   renderCharts(run);
   renderNumbers(run, pointsOf(run));
+  renderMpi(run, $('mpi-section'));
   renderHost(run.host);
 }
 
@@ -231,6 +234,7 @@ function renderJob(run) {
     // A run of programs has programs where a built-in run has backends (js/programs.js).
     j.programs ? ['Programs', j.programs.map((p) => p.name).join(', ')] : ['Backends', j.backends.join(', ')],
     ['Cores', `${j.cores.join(', ')}${j.oversubscribe ? ' (oversubscribe allowed)' : ''}`],
+    ['MPI ranks', (j.backends || []).includes('mpi') ? `${j.threads_per_rank > 1 ? `ranks × ${j.threads_per_rank} OpenMP threads (cores = total)` : 'one per core'}${j.hostfile ? `, hostfile ${j.hostfile}` : ''}` : null],
     ['Repeats', `${j.repeats} timed + ${j.warmup} warm-up per point`],
     ['Scaling, kernel', j.programs ? null : `${j.scaling}, ${j.variant}`],
     ['Affinity, schedule', j.programs ? null : `${j.affinity}, ${j.schedule}${j.chunk ? `, chunk ${j.chunk}` : ''}`],
@@ -323,7 +327,8 @@ function renderLoad(run) {
     ? `; mean wait at barriers ${fmtSeconds(median.wait_s.reduce((s, x) => s + x, 0) / median.wait_s.length)}` : '';
   const imbalance = Number.isFinite(median.imbalance) ? median.imbalance.toFixed(2) : '–';
   $('load-note').textContent = `The median run (measurement #${median.seq}, wall ${fmtSeconds(median.wall_s)}): `
-    + `imbalance (busiest ÷ mean worker) ${imbalance}${wait}. CPU use of the point: ${fmtPercent(p.cpu_util)}.`;
+    + `imbalance (busiest ÷ mean worker) ${imbalance}${wait}. CPU use of the point: ${fmtPercent(p.cpu_util)}.`
+    + ranOn((run.measurements || []).find((m) => m.seq === median.seq));
 }
 
 /* Above a calibrated limit is not a measurement of the limit: say what it can mean. */
@@ -332,6 +337,13 @@ function ofLimit(fraction, what) {
   if (fraction == null) return '';
   return fraction > ABOVE ? ` (${fmtPercent(fraction)} of the calibrated ${what}: above it, so cached data or a low calibration)`
     : ` (${fmtPercent(fraction)} of the calibrated ${what})`;
+}
+
+/** " It ran on CPUs 0, 1 (ranks on a, b)." for measurement m, or "" when unknown. */
+function ranOn(m) {
+  if (!m || !m.cpus || m.cpus.every((c) => c < 0)) return '';
+  const hosts = m.hosts && new Set(m.hosts).size > 1 ? ` (ranks on ${m.hosts.join(', ')})` : '';
+  return ` It ran on CPU${m.cpus.length > 1 ? 's' : ''} ${m.cpus.map((c) => (c < 0 ? '?' : c)).join(', ')}${hosts}.`;
 }
 
 function throughput(p, unit) {

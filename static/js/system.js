@@ -4,6 +4,7 @@
 import * as api from './api.js';
 import { el, fill, fillFacts, showNotice } from './dom.js';
 import { fmtBytes, fmtDate, fmtElapsed, fmtNumber } from './format.js';
+import { renderTopology } from './topology.js';
 
 let wired = false;
 const $ = (id) => document.getElementById(id);
@@ -19,6 +20,7 @@ export async function show(_params, ctx) {
 
   if (system.status === 'fulfilled') {
     fillFacts($('system-host'), hostFacts(system.value.host));
+    renderTopology($('system-topology'), system.value.host.topology);
     fillFacts($('system-limits'), limitFacts(system.value.limits));
     fillFacts($('system-calibration'), calibrationFacts(system.value.calibration));
     $('calibrate').disabled = Boolean(calibration);
