@@ -5,6 +5,11 @@
  * A program that leaves a background process holding its stdout would keep the pipes open
  * forever, so the parent also checks every 200 ms whether the child itself has exited, and
  * then drains for at most one more second.
+ *
+ * A timed run (timeout_s) differs in three ways: the child joins a process group held by a
+ * keeper (see keeper_start), the poll's timeout is also the time left to the deadline, and
+ * when both pipes have closed before the child exited, the loop goes on waiting on a pidfd
+ * (not a blocking wait4) so that the deadline still holds. No busy-waiting in either case.
  */
 #include "command.h"
 
@@ -17,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,7 +161,7 @@ struct sl_command *sl_command_from_json(const json_t *o, const char *name,
 {
     struct sl_command_opts probe = {.cores = 1};
     const json_t *argv = json_object_get(o, "argv"), *env = json_object_get(o, "env"),
-                 *cwd = json_object_get(o, "cwd");
+                 *cwd = json_object_get(o, "cwd"), *timeout = json_object_get(o, "timeout_s");
     struct sl_command *c = NULL;
     char field[64];
     const char *key;
@@ -170,9 +176,10 @@ struct sl_command *sl_command_from_json(const json_t *o, const char *name,
         return NULL;
     }
     json_object_foreach((json_t *)o, key, v) {
-        if (strcmp(key, "argv") && strcmp(key, "env") && strcmp(key, "cwd")) {
-            snprintf(err, errlen, "command.%s is not known; a command has argv, env and cwd",
-                     key);
+        if (strcmp(key, "argv") && strcmp(key, "env") && strcmp(key, "cwd") &&
+            strcmp(key, "timeout_s")) {
+            snprintf(err, errlen, "command.%s is not known; a command has argv, env, cwd and "
+                                  "timeout_s", key);
             return NULL;
         }
     }
@@ -191,9 +198,17 @@ struct sl_command *sl_command_from_json(const json_t *o, const char *name,
         snprintf(err, errlen, "command.cwd must be a directory name");
         return NULL;
     }
+    if (timeout && (!json_is_number(timeout) || !(json_number_value(timeout) > 0) ||
+                    json_number_value(timeout) > SL_COMMAND_MAX_TIMEOUT)) {
+        snprintf(err, errlen, "command.timeout_s must be a number of seconds above 0 and at "
+                              "most %.0f (e.g. 30 or 0.5); leave it out for no limit",
+                 SL_COMMAND_MAX_TIMEOUT);
+        return NULL;
+    }
     if (!(c = calloc(1, sizeof *c)) || !(c->argv = calloc(json_array_size(argv) + 1, sizeof *c->argv)))
         goto oom;
     snprintf(c->name, sizeof c->name, "%s", name);
+    c->timeout_s = timeout ? json_number_value(timeout) : 0;
     json_array_foreach(argv, i, v) {
         snprintf(field, sizeof field, "command.argv[%zu]", i);
         if (!json_is_string(v) || (i == 0 && !*json_string_value(v))) {
@@ -255,6 +270,8 @@ json_t *sl_command_to_json(const struct sl_command *c)
     json_object_set_new(o, "env", env);
     if (c->cwd)
         json_object_set_new(o, "cwd", json_string(c->cwd));
+    if (c->timeout_s > 0)
+        json_object_set_new(o, "timeout_s", json_real(c->timeout_s));
     return o;
 }
 
@@ -528,10 +545,13 @@ static void confine_set(unsigned cores, cpu_set_t *set)
 
 /* In the child: become the program or report errno through the exec pipe. */
 static void child_exec(const struct sl_command *c, const struct sl_command_opts *o,
-                       struct expanded *x, const cpu_set_t *cpus, int out, int err, int status)
+                       struct expanded *x, const cpu_set_t *cpus, pid_t pgid, int out, int err,
+                       int status)
 {
     int null = open("/dev/null", O_RDONLY);
     sigset_t none;
+    if (pgid > 0 && setpgid(0, pgid) != 0)
+        goto fail;
     if (null >= 0)
         dup2(null, 0);
     dup2(out, 1);
@@ -552,9 +572,104 @@ fail: {
 }
 }
 
-/* Read both pipes until they close (or the child is gone and they stay open). */
-static void collect(pid_t pid, int fds[2], struct sl_command_result *r, int *ws, int *reaped,
-                    uint64_t *t_end)
+/* --- timed runs --- */
+
+/* Start the keeper of a timed run's process group: a process that leads a new group and
+ * waits on a pipe whose only writer is the engine; when the pipe closes, i.e. when the engine
+ * died (a cancel's SIGKILL, a Ctrl-C), it kills its whole group. The program joins that group. The keeper ignores SIGTERM, so the
+ * timeout's SIGTERM reaches only the program's processes; the SIGKILL after it ends the
+ * keeper too. Returns the keeper's pid (the group's id) with *ctl the pipe's write end, or
+ * -1 with errno set. */
+static pid_t keeper_start(int *ctl)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        char byte;
+        ssize_t got;
+        setpgid(0, 0);
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        /* Hold nothing of the engine's (its stdout pipe to the server, the program's pipes):
+         * only the read end of our own pipe. */
+        if (p[0] > 0)
+            close_range(0, (unsigned)p[0] - 1, 0);
+        close_range((unsigned)p[0] + 1, ~0u, 0);
+        while ((got = read(p[0], &byte, 1)) < 0 && errno == EINTR)
+            ;
+        kill(0, SIGKILL);
+        _exit(0);
+    }
+    int saved = errno;
+    close(p[0]);
+    if (pid < 0) {
+        close(p[1]);
+        errno = saved;
+        return -1;
+    }
+    setpgid(pid, pid); /* also here: whichever of parent and child runs first */
+    *ctl = p[1];
+    return pid;
+}
+
+/* End a timed run's group: whatever the program left running in it (a worker it did not
+ * wait for, a process that ignored the SIGTERM) is killed with the keeper, which is reaped;
+ * the killed orphans are reaped by init or the server, their subreaper. */
+static void keeper_stop(pid_t keeper, int ctl)
+{
+    kill(-keeper, SIGKILL);
+    close(ctl);
+    while (waitpid(keeper, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* The deadline of a timed run and how far its killing has gone. */
+struct watch {
+    pid_t pgid;        /* the program's process group (its keeper's pid); 0: no timeout */
+    int pidfd;         /* the child's pidfd, to wait for its exit in poll; -1 if none */
+    uint64_t deadline; /* sl_now_ns() at which the group gets SIGTERM */
+    uint64_t kill_at;  /* ... and then SIGKILL (0 until SIGTERM was sent) */
+    int killed;        /* SIGKILL was sent */
+};
+
+/* Milliseconds poll may sleep: 200 (the quiet check), or less when a deadline comes first. */
+static int watch_wait_ms(const struct watch *w, uint64_t now)
+{
+    uint64_t next = w->kill_at ? w->kill_at : w->deadline;
+    if (!w->pgid || w->killed)
+        return 200;
+    if (next <= now)
+        return 0;
+    uint64_t ms = (next - now + 999999u) / 1000000u;
+    return ms < 200 ? (int)ms : 200;
+}
+
+/* Past the deadline: SIGTERM (and SIGCONT, for a stopped process) to the whole group; past
+ * the grace: SIGKILL. */
+static void watch_check(struct watch *w, struct sl_command_result *r, uint64_t now)
+{
+    if (!w->pgid || w->killed)
+        return;
+    if (!w->kill_at && now >= w->deadline) {
+        r->timed_out = 1;
+        kill(-w->pgid, SIGTERM);
+        kill(-w->pgid, SIGCONT);
+        w->kill_at = now + SL_COMMAND_KILL_GRACE_NS;
+    } else if (w->kill_at && now >= w->kill_at) {
+        kill(-w->pgid, SIGKILL);
+        w->killed = 1;
+    }
+}
+
+/* --- collecting --- */
+
+/* Read both pipes until they close (or the child is gone and they stay open). A timed run
+ * also waits, within its deadline, for a child that closed its pipes but runs on. */
+static void collect(pid_t pid, int fds[2], struct watch *w, struct sl_command_result *r,
+                    int *ws, int *reaped, uint64_t *t_end)
 {
     struct line_buf *lb = malloc(sizeof *lb);
     char buf[16384];
@@ -563,9 +678,11 @@ static void collect(pid_t pid, int fds[2], struct sl_command_result *r, int *ws,
         lb->len = 0;
         lb->overflow = 0;
     }
-    while (fds[0] >= 0 || fds[1] >= 0) {
-        struct pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
-        int n = poll(p, 2, 200);
+    while (fds[0] >= 0 || fds[1] >= 0 || (w->pgid && !*reaped)) {
+        int pipes_open = fds[0] >= 0 || fds[1] >= 0;
+        struct pollfd p[3] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0},
+                              {pipes_open ? -1 : w->pidfd, POLLIN, 0}};
+        int n = poll(p, 3, watch_wait_ms(w, sl_now_ns()));
         if (n < 0 && errno != EINTR)
             break;
         for (int k = 0; k < 2; k++) {
@@ -581,13 +698,18 @@ static void collect(pid_t pid, int fds[2], struct sl_command_result *r, int *ws,
                 fds[k] = -1;
             }
         }
-        if (n == 0 && !*reaped) { /* quiet: has the program exited, leaving the pipes open? */
-            if (wait4(pid, ws, WNOHANG, &r->ru) == pid) {
+        /* quiet, or only the exit left to wait for: has the program exited? */
+        if ((n == 0 || p[2].revents) && !*reaped) {
+            pid_t got = wait4(pid, ws, WNOHANG, &r->ru);
+            if (got == pid) {
                 *reaped = 1;
                 *t_end = sl_now_ns();
                 drain_until = *t_end + 1000000000u;
+            } else if (got < 0 && errno == ECHILD) {
+                break; /* reaped by someone else: the caller reports it */
             }
         }
+        watch_check(w, r, sl_now_ns());
         if (*reaped && sl_now_ns() > drain_until)
             break;
     }
@@ -604,6 +726,8 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
 {
     struct expanded x = {0};
     int out[2] = {-1, -1}, er[2] = {-1, -1}, st[2] = {-1, -1}, rc, ws = 0, reaped = 0;
+    int ctl = -1;
+    struct watch watch = {.pidfd = -1};
     cpu_set_t cpus;
     uint64_t t_end = 0;
 
@@ -623,6 +747,12 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
         goto out;
     }
     fflush(NULL); /* nothing buffered may be written twice */
+    if (c->timeout_s > 0 && (watch.pgid = keeper_start(&ctl)) < 0) {
+        watch.pgid = 0;
+        snprintf(err, errlen, "cannot fork the keeper of a timed run: %s", strerror(errno));
+        rc = -SL_ESYS;
+        goto out;
+    }
     uint64_t t0 = sl_now_ns();
     pid_t pid = fork();
     if (pid < 0) {
@@ -631,7 +761,12 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
         goto out;
     }
     if (pid == 0)
-        child_exec(c, o, &x, &cpus, out[1], er[1], st[1]);
+        child_exec(c, o, &x, &cpus, watch.pgid, out[1], er[1], st[1]);
+    if (watch.pgid) {
+        setpgid(pid, watch.pgid); /* also here: the deadline must find it in the group */
+        watch.deadline = t0 + (uint64_t)(c->timeout_s * 1e9);
+        watch.pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* -1: the 200 ms checks do */
+    }
     close(out[1]);
     close(er[1]);
     close(st[1]);
@@ -642,7 +777,7 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
         ;
     int fds[2] = {out[0], er[0]};
     out[0] = er[0] = -1;
-    collect(pid, fds, r, &ws, &reaped, &t_end);
+    collect(pid, fds, &watch, r, &ws, &reaped, &t_end);
     if (!reaped) {
         pid_t w;
         while ((w = wait4(pid, &ws, 0, &r->ru)) < 0 && errno == EINTR)
@@ -664,6 +799,10 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
     r->code = r->exited ? WEXITSTATUS(ws) : WTERMSIG(ws);
     rc = 0;
 out:
+    if (watch.pidfd >= 0)
+        close(watch.pidfd);
+    if (watch.pgid)
+        keeper_stop(watch.pgid, ctl);
     for (int k = 0; k < 2; k++) {
         if (out[k] >= 0)
             close(out[k]);

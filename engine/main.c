@@ -66,6 +66,8 @@ static const char usage_text[] =
     "  --env NAME=VALUE          an environment variable for it, placeholders allowed (repeatable)\n"
     "  --cwd DIR                 its working directory\n"
     "  --confine                 run it on `cores` CPUs only (sched_setaffinity)\n"
+    "  --timeout SECONDS         kill a run (its whole process group) after SECONDS, e.g. 30\n"
+    "                            or 0.5; the point fails and the sweep goes on (default: none)\n"
     "  --no-thread-env           do not set OMP/MKL/OPENBLAS/NUMBA_NUM_THREADS = cores\n"
     "  --tolerance X             the reported results must agree within X\n"
     "  --no-progress             no progress bar on stderr\n"
@@ -244,7 +246,7 @@ static int on_measure(void *arg, const struct sl_measurement *m)
         c->cap = cap;
     }
     /* A program that failed says nothing about speed; its measurement line still says why. */
-    if (!m->program || (m->program->exited && m->program->code == 0))
+    if (!m->program || (m->program->exited && m->program->code == 0 && !m->program->timed_out))
         sl_measurement_to_sample(m, &c->samples[c->nsamples++]);
     c->unit = m->shape.unit;
     if (!m->verified && c->unverified++ == 0)
@@ -438,7 +440,7 @@ static void print_table(const struct sl_job *job, const struct sl_analysis *a, c
 enum { OPT_BACKENDS = 256, OPT_CORES, OPT_SET, OPT_REPEATS, OPT_WARMUP, OPT_SCALING,
        OPT_VARIANT, OPT_AFFINITY, OPT_SCHEDULE, OPT_CHUNK, OPT_OVERSUB, OPT_JOB, OPT_CALIB,
        OPT_JSON, OPT_NOPROGRESS, OPT_NAME, OPT_ENV, OPT_CWD, OPT_CONFINE, OPT_NOTHREADENV,
-       OPT_TOLERANCE, OPT_TPR, OPT_HOSTFILE };
+       OPT_TOLERANCE, OPT_TPR, OPT_HOSTFILE, OPT_TIMEOUT };
 
 static const struct option run_options[] = {
     {"backends", required_argument, NULL, OPT_BACKENDS},
@@ -462,6 +464,7 @@ static const struct option run_options[] = {
     {"env", required_argument, NULL, OPT_ENV},
     {"cwd", required_argument, NULL, OPT_CWD},
     {"confine", no_argument, NULL, OPT_CONFINE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"no-thread-env", no_argument, NULL, OPT_NOTHREADENV},
     {"tolerance", required_argument, NULL, OPT_TOLERANCE},
     {NULL, 0, NULL, 0},
@@ -585,6 +588,12 @@ static int parse_run_args(int argc, char **argv, json_t *job, const char **job_f
         case OPT_CONFINE:
             json_object_set_new(job, "confine", json_true());
             break;
+        case OPT_TIMEOUT:
+            if (sl_parse_number(optarg, &d) || !(d > 0) || d > SL_COMMAND_MAX_TIMEOUT)
+                return usage_error("--timeout takes seconds above 0 and at most 86400, e.g. 30 "
+                                   "or 0.5, not '%s'", optarg);
+            json_object_set_new(cmd, "timeout_s", json_real(d));
+            break;
         case OPT_NOTHREADENV:
             json_object_set_new(job, "thread_env", json_false());
             break;
@@ -615,8 +624,10 @@ static int parse_run_args(int argc, char **argv, json_t *job, const char **job_f
             json_object_del(job, "params");
         return 0;
     }
-    if (json_object_size(env) || json_object_get(cmd, "cwd") || name)
-        bad = usage_error("%s", "run: --name, --env and --cwd are for a program: add -- PROGRAM ARGS");
+    if (json_object_size(env) || json_object_get(cmd, "cwd") || json_object_get(cmd, "timeout_s") ||
+        name)
+        bad = usage_error("%s", "run: --name, --env, --cwd and --timeout are for a program: add "
+                                "-- PROGRAM ARGS");
     json_decref(cmd);
     if (bad)
         return bad;
