@@ -13,8 +13,8 @@ to its target.
 
 The machine may be shared: every figure is measured in several rounds and reported as the
 median with the range. Environment: SCALELAB_ENGINE (the engine), PARTS (hyperfine,python:
-which parts to run), ROUNDS (3), RUNS (15), HF_ROUNDS (20; a quarter of them for `sleep
-0.2`, whose spread is small) and HF_RUNS (15) for the hyperfine pairs,
+which parts to run), ROUNDS (3), RUNS (15), HF_ROUNDS (40; an eighth of them for `sleep
+0.2`, whose spread is small) and HF_RUNS (5) for the hyperfine pairs,
 PI_SAMPLES (2e6, the group's size), PI_REPEATS (3), PROC_SAMPLES (2e7, where the process
 routes' start-up is small) and PROC_REPEATS (3). Exit status 0 when every figure was
 measured (a MISS is reported, not fatal, as in `make bench`), 1 when something could not be.
@@ -32,8 +32,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.environ.get("SCALELAB_ENGINE", os.path.join(REPO, "build/bin/scalelab-engine"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 RUNS = int(os.environ.get("RUNS", "15"))
-HF_ROUNDS = int(os.environ.get("HF_ROUNDS", "20"))
-HF_RUNS = int(os.environ.get("HF_RUNS", "15"))
+HF_ROUNDS = int(os.environ.get("HF_ROUNDS", "40"))
+HF_RUNS = int(os.environ.get("HF_RUNS", "5"))
 PI_SAMPLES = float(os.environ.get("PI_SAMPLES", "2e6"))
 PI_REPEATS = int(os.environ.get("PI_REPEATS", "3"))
 PROC_SAMPLES = float(os.environ.get("PROC_SAMPLES", "2e7"))
@@ -95,7 +95,7 @@ def part_hyperfine():
         return True
     print(f"== timing against hyperfine: rounds of {HF_RUNS} runs each, order alternating ==")
     with tempfile.TemporaryDirectory() as tmp:
-        for label, argv, rounds in (("sleep 0.2", ["sleep", "0.2"], max(3, HF_ROUNDS // 4)),
+        for label, argv, rounds in (("sleep 0.2", ["sleep", "0.2"], max(3, HF_ROUNDS // 8)),
                                     ("short python script", SHORT_PY, HF_ROUNDS)):
             sl, hf, ratios, over = [], [], [], []
             for r in range(rounds):
