@@ -4,17 +4,19 @@ to its target.
 
 1. Timing agrees with hyperfine: the same command measured by both, side by side in
    alternating rounds (`sleep 0.2` and a short Python script); the ratio of the medians,
-   target within 2%. scalelab's own cost per program run: the engine's elapsed time beyond
+   target within 2%, paired round by round. scalelab's own cost per program run: the engine's elapsed time beyond
    the programs' wall times, per run, and the median of `/bin/true` (fork + exec + reap).
 2. The shipped Python pi group at cores 1,2 (programs/pi.json, run as the server would):
    threading's speedup <= 1.2 (the GIL), the process routes' >= 1.5 at a size where start-up
-   is small; at a small size the process routes' start-up share; Numba's compile time as
+   is small (PROC_SAMPLES); at a small size the process routes' start-up share; Numba's compile time as
    start-up.
 
 The machine may be shared: every figure is measured in several rounds and reported as the
 median with the range. Environment: SCALELAB_ENGINE (the engine), PARTS (hyperfine,python:
-which parts to run), ROUNDS (3), RUNS (15),
-PI_SAMPLES (2e6, the large size), PI_REPEATS (3). Exit status 0 when every figure was
+which parts to run), ROUNDS (3), RUNS (15), HF_ROUNDS (40; an eighth of them for `sleep
+0.2`, whose spread is small) and HF_RUNS (5) for the hyperfine pairs,
+PI_SAMPLES (2e6, the group's size), PI_REPEATS (3), PROC_SAMPLES (2e7, where the process
+routes' start-up is small) and PROC_REPEATS (3). Exit status 0 when every figure was
 measured (a MISS is reported, not fatal, as in `make bench`), 1 when something could not be.
 """
 import json
@@ -30,8 +32,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.environ.get("SCALELAB_ENGINE", os.path.join(REPO, "build/bin/scalelab-engine"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 RUNS = int(os.environ.get("RUNS", "15"))
+HF_ROUNDS = int(os.environ.get("HF_ROUNDS", "40"))
+HF_RUNS = int(os.environ.get("HF_RUNS", "5"))
 PI_SAMPLES = float(os.environ.get("PI_SAMPLES", "2e6"))
 PI_REPEATS = int(os.environ.get("PI_REPEATS", "3"))
+PROC_SAMPLES = float(os.environ.get("PROC_SAMPLES", "2e7"))
+PROC_REPEATS = int(os.environ.get("PROC_REPEATS", "3"))
 PY = "/usr/bin/python3"
 SHORT_PY = [PY, "-c", "sum(i * i for i in range(300000))"]
 
@@ -80,34 +86,41 @@ def rng(xs, fmt="{:.3f}"):
 
 
 def part_hyperfine():
-    """Both tools on the same command in alternating chunks (the order flips every round, so
-    neither always follows the other), and the ratio of the medians of all their runs."""
+    """Both tools on the same command in many short rounds, the order flipping every round.
+    The figure is the median of the per-round ratios: each round's two medians are taken
+    minutes apart at most, so a shared machine's drift (which moved the pooled medians by up
+    to 10% here) cancels in the pair. The pooled ratio is printed beside it."""
     if not shutil.which("hyperfine"):
         print("hyperfine: not installed (apt-get install hyperfine): timing comparison skipped")
         return True
-    print(f"== timing against hyperfine: {ROUNDS} rounds of {RUNS} runs each, order alternating ==")
+    print(f"== timing against hyperfine: rounds of {HF_RUNS} runs each, order alternating ==")
     with tempfile.TemporaryDirectory() as tmp:
-        for label, argv in (("sleep 0.2", ["sleep", "0.2"]), ("short python script", SHORT_PY)):
+        for label, argv, rounds in (("sleep 0.2", ["sleep", "0.2"], max(3, HF_ROUNDS // 8)),
+                                    ("short python script", SHORT_PY, HF_ROUNDS)):
             sl, hf, ratios, over = [], [], [], []
-            for r in range(ROUNDS):
+            for r in range(rounds):
                 for tool in ((0, 1) if r % 2 == 0 else (1, 0)):
                     if tool == 0:
-                        h = hyperfine_times(argv, RUNS, tmp)
+                        h = hyperfine_times(argv, HF_RUNS, tmp)
                     else:
-                        s = scalelab_times(argv, RUNS)
+                        s = scalelab_times(argv, HF_RUNS)
                 hf += h
                 sl += s
                 ratios.append(statistics.median(s) / statistics.median(h))
+            for _ in range(ROUNDS):
                 over.append(scalelab_median(argv, max(3, RUNS // 3), warmup=0)[1])
-            ratio = statistics.median(sl) / statistics.median(hf)
+            paired = statistics.median(ratios)
+            pooled = statistics.median(sl) / statistics.median(hf)
             print(f"{label:22s} scalelab median {statistics.median(sl):.4f} s, hyperfine median "
-                  f"{statistics.median(hf):.4f} s over {len(sl)} runs each")
-            print(f"{'':22s} ratio of medians {ratio:.4f}  target within 2%: {verdict(abs(ratio - 1) <= 0.02)}"
-                  f"  (per round {rng(ratios, '{:.3f}')})")
+                  f"{statistics.median(hf):.4f} s over {len(sl)} runs each ({rounds} rounds)")
+            print(f"{'':22s} ratio of medians, paired by round {paired:.4f}  target within 2%: "
+                  f"{verdict(abs(paired - 1) <= 0.02)}  (rounds {rng(ratios, '{:.3f}')}; pooled {pooled:.4f})")
             print(f"{'':22s} engine overhead per run (elapsed beyond the programs' wall) "
                   f"{rng([o * 1e3 for o in over], '{:.2f}')} ms")
         true_med = [scalelab_median(["/bin/true"], RUNS)[0] * 1e3 for _ in range(ROUNDS)]
-        print(f"{'/bin/true':22s} fork + exec + reap as scalelab times it: {rng(true_med, '{:.3f}')} ms")
+        hf_true = [statistics.median(hyperfine_times(["/bin/true"], RUNS, tmp)) * 1e3 for _ in range(ROUNDS)]
+        print(f"{'/bin/true':22s} start + exit + reap as scalelab times it: {rng(true_med, '{:.3f}')} ms; "
+              f"hyperfine -N: {rng(hf_true, '{:.3f}')} ms")
     return True
 
 
@@ -126,12 +139,30 @@ def pi_job(names, samples, repeats):
             e["env"] = {k: sub(v) for k, v in p["env"].items()}
         progs.append(e)
     return {"workload": "pi", "programs": progs, "params": {"samples": samples, "seed": 0},
-            "size_param": "samples", "tolerance": 0, "baseline": "py-pi-loop",
+            "size_param": "samples", "tolerance": 0,
+            "baseline": "py-pi-loop" if "py-pi-loop" in names else names[0],
             "cores": [1, 2], "repeats": repeats, "warmup": 1}
 
 
 def points(summary):
     return {(p["backend"], p["cores"]): p for p in summary["analysis"]["points"]}
+
+
+def part_process_routes(procs):
+    """The process routes' target, at a size where their start-up is small: PROC_SAMPLES.
+    joblib's loky runs n_jobs=1 in the calling process and starts its workers (fresh
+    interpreters that import the task's module) only at 2, about 0.3 s that 2e6 samples
+    (0.8 s of compute) cannot repay; the start-up share at 2 cores is printed with each."""
+    print(f"\n== the process routes at samples={PROC_SAMPLES:g}, {PROC_REPEATS} repeats ==")
+    ms, summary = engine_json(pi_job(procs, PROC_SAMPLES, PROC_REPEATS))
+    pts = points(summary)
+    for n in procs:
+        one, two = pts[(n, 1)], pts[(n, 2)]
+        v = one["wall_s"]["median"] / two["wall_s"]["median"]  # against the route's own 1 core
+        share = two["spawn_s"] / two["wall_s"]["median"]
+        print(f"{n} speedup at 2 cores {v:.2f}: target >= 1.5: {verdict(v >= 1.5)} "
+              f"(start-up {two['spawn_s']:.2f} s = {100 * share:.0f}% of the run at 2 cores; "
+              f"wall {one['wall_s']['median']:.2f} -> {two['wall_s']['median']:.2f} s)")
 
 
 def part_python():
@@ -172,8 +203,8 @@ def part_python():
           f"(mp-pool: {statistics.median(busy['py-pi-mp-pool']):.2f})")
     for n in procs:
         v, c = statistics.median(speed[n]), statistics.median(cspeed[n])
-        print(f"{n} speedup at 2 cores {v:.2f}: target >= 1.5: {verdict(v >= 1.5)} "
-              f"(compute phase alone {c:.2f})")
+        print(f"{n} speedup at 2 cores at samples={PI_SAMPLES:g}: {v:.2f} (compute phase alone {c:.2f})")
+    part_process_routes(procs)
     nb = statistics.median(startup["py-pi-numba"])
     print(f"Numba's compile (start-up at 1 core) {nb:.3f} s vs the plain loop's "
           f"{statistics.median(startup['py-pi-loop']):.3f} s: visible: {verdict(nb > 0.1)}")

@@ -22,6 +22,8 @@ VOLUME=scalelab-test-$$
 TOKEN="test-token-$$-$RANDOM"
 STOP_TIMEOUT=10
 SMALL_RUN='{"workload":"pi","params":{"samples":1e5},"backends":["serial","threads"],"cores":[1,2],"repeats":2,"warmup":0}'
+MPI_RUN='{"workload":"pi","params":{"samples":1e6},"backends":["mpi"],"cores":[1,2],"repeats":2,"warmup":0}'
+PY_RUN='{"programs":["py-pi-threading","py-pi-mp-pool","py-pi-numba","py-pi-cython"],"params":{"samples":2e5},"cores":[1,2],"repeats":1,"warmup":0}'
 LONG_RUN='{"workload":"sleep","params":{"tasks":8,"us":100000},"backends":["threads"],"cores":[1],"repeats":600,"warmup":0}'
 
 tmp="$(mktemp -d)"
@@ -228,6 +230,33 @@ if [ "$code" = 202 ] && [ -n "$run_id" ] && wait_status "$run_id" "done" 120; th
 else
     fail "run: POST $code; status '$(json status)' after 120 s; $(json error)"
     measured=
+fi
+
+# The runtimes the image carries: OpenMPI for the mpi backend, Python for the routes.
+http POST /api/runs "$MPI_RUN" "$TOKEN"
+mpi_id="$(json id)"
+if [ "$code" = 202 ] && [ -n "$mpi_id" ] && wait_status "$mpi_id" "done" 120; then
+    pass "run $mpi_id (pi, mpi, 1 and 2 ranks): done, $(json measurements.length) measurements, ranks on $(json measurements.0.hosts)"
+else
+    fail "mpi run: POST $code; status '$(json status)' after 120 s; $(json error)"
+fi
+http GET /api/programs
+unavailable="$(node -e '
+    const b = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    console.log(b.groups.flatMap((g) => g.programs).filter((p) => !p.available)
+        .map((p) => p.name).join(" "));' <<<"$body" 2>/dev/null)"
+# PyTorch is left out of the image (156 packages; README: one apt-get to add it)
+if [ "$code" = 200 ] && [ -z "$(tr ' ' '\n' <<<"$unavailable" | grep -v torch)" ]; then
+    pass "GET /api/programs: every Python route available but the torch ones (${unavailable:-none})"
+else
+    fail "GET /api/programs: $code; unavailable: $unavailable"
+fi
+http POST /api/runs "$PY_RUN" "$TOKEN"
+py_id="$(json id)"
+if [ "$code" = 202 ] && [ -n "$py_id" ] && wait_status "$py_id" "done" 180; then
+    pass "run $py_id (Python pi: loop, threading, Pool, Numba, Cython; cores 1,2): done, $(json measurements.length) measurements, results $(node -e 'const b = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log([...new Set(b.measurements.map((m) => m.result))].join(","))' <<<"$body")"
+else
+    fail "Python run: POST $code; status '$(json status)' after 180 s; $(json error)"
 fi
 
 uid="$(pm exec "$NAME" id -u 2>/dev/null)"

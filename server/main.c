@@ -55,6 +55,9 @@ static const char usage_text[] =
     "                       default 15)\n"
     "  --programs DIR       folder of program definitions (SCALELAB_PROGRAMS; default: the\n"
     "                       checkout's programs/)\n"
+    "  --probe-retry S      seconds before a program found unavailable is probed again, so an\n"
+    "                       installed package shows without a restart (SCALELAB_PROBE_RETRY;\n"
+    "                       default 30, 0 = at every listing)\n"
     "  --allow-commands     accept ad-hoc \"command\" runs through the API: any client may then\n"
     "                       run any program as this user; loopback only, or with --token\n"
     "  --mpi-hostfile FILE  the mpirun hostfile jobs may name to place mpi ranks on several\n"
@@ -135,6 +138,7 @@ static void defaults(struct sl_config *c)
     c->max_cores = sl_cpus_allowed();
     c->max_queue = 16;
     c->run_timeout = 3600;
+    c->probe_retry = 30;
     c->threads = sl_cpus_allowed() < 2 ? 2 : sl_cpus_allowed();
     c->access_log = 1;
     c->access_log_max = 64u << 20;
@@ -145,7 +149,7 @@ static void defaults(struct sl_config *c)
 
 enum { O_LISTEN = 256, O_DB, O_STATIC, O_ENGINE, O_TOKEN, O_TOKEN_FILE, O_HOST, O_CORES,
        O_QUEUE, O_TIMEOUT, O_THREADS, O_NOLOG, O_LOGFILE, O_LOGMAX, O_IDLE, O_CHECK, O_HELP,
-       O_VERSION, O_PROGRAMS, O_ALLOWCMD, O_LISTENERS, O_LISTENERS_CLIENT, O_HOSTFILE };
+       O_VERSION, O_PROGRAMS, O_ALLOWCMD, O_LISTENERS, O_LISTENERS_CLIENT, O_HOSTFILE, O_PROBE_RETRY };
 
 /* The token from the first line of path (trailing white space dropped). 0 or -1. */
 static int read_token_file(struct sl_config *c, const char *path)
@@ -271,6 +275,10 @@ static int apply_option(struct sl_config *c, int opt, const char *val, int *chec
     case O_PROGRAMS:
         snprintf(c->programs_dir, sizeof c->programs_dir, "%s", val);
         break;
+    case O_PROBE_RETRY:
+        if (parse_uint(val, 0, 86400, &c->probe_retry))
+            return fail(2, "--probe-retry takes seconds from 0 to 86400, not '%s'", val);
+        break;
     case O_ALLOWCMD:
         c->allow_commands = 1;
         break;
@@ -308,6 +316,7 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
         {"check", no_argument, NULL, O_CHECK}, {"help", no_argument, NULL, O_HELP},
         {"mpi-hostfile", required_argument, NULL, O_HOSTFILE},
         {"version", no_argument, NULL, O_VERSION}, {"programs", required_argument, NULL, O_PROGRAMS},
+        {"probe-retry", required_argument, NULL, O_PROBE_RETRY},
         {"allow-commands", no_argument, NULL, O_ALLOWCMD}, {NULL, 0, NULL, 0}};
     static const struct {
         const char *env;
@@ -322,7 +331,7 @@ static int configure(struct sl_config *c, int argc, char **argv, int *check)
                 {"SCALELAB_THREADS", O_THREADS}, {"SCALELAB_PROGRAMS", O_PROGRAMS},
                 {"SCALELAB_MAX_LISTENERS", O_LISTENERS},
                 {"SCALELAB_MAX_LISTENERS_PER_CLIENT", O_LISTENERS_CLIENT},
-                {"SCALELAB_MPI_HOSTFILE", O_HOSTFILE}};
+                {"SCALELAB_MPI_HOSTFILE", O_HOSTFILE}, {"SCALELAB_PROBE_RETRY", O_PROBE_RETRY}};
     int rc, opt;
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *val = getenv(envs[i].env);
@@ -434,6 +443,7 @@ int main(int argc, char **argv)
     srv.backends = sl_catalog_backends();
     if (!(srv.programs = sl_programs_load(srv.cfg.programs_dir, err, sizeof err)))
         return fail(1, "%s", err);
+    sl_programs_retry_after(srv.programs, srv.cfg.probe_retry);
     char cpath[1024];
     if (sl_calibrate_default_path(cpath, sizeof cpath) &&
         sl_calibrate_load(&srv.calib, cpath) == 0 && strcmp(srv.calib.cpu_model, host.cpu_model) == 0)

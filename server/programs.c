@@ -34,6 +34,7 @@ struct program {
     const char *name;            /* borrowed from def */
     size_t group;                /* index of its group */
     int probed, available;       /* the probe's answer, once probed */
+    double probed_at;            /* when (sl_now_ns, in s): a "no" is asked again later */
     char reason[400];            /* why not available */
 };
 
@@ -44,6 +45,7 @@ struct sl_programs {
     struct program *progs;
     size_t nprogs;
     pthread_mutex_t mu;          /* guards the probes' answers */
+    double retry_s;              /* a "not available" older than this is probed again */
 };
 
 /* --- loading --- */
@@ -262,6 +264,7 @@ struct sl_programs *sl_programs_load(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     pthread_mutex_init(&r->mu, NULL);
+    r->retry_s = 30;
     if (!realpath(dir, r->dir))
         return r; /* no folder: no programs */
     n = scandir(r->dir, &names, is_json_file, by_name);
@@ -305,6 +308,19 @@ void sl_programs_free(struct sl_programs *r)
 
 static void probe_run(struct program *p);
 
+/* Forget the "not available" answers older than retry_s (caller holds r->mu), so that an
+ * operator who installs the missing package sees the route come up without a restart (a
+ * failing probe is an import error: a fraction of a second to ask again). A "yes" stays. */
+static void forget_stale(struct sl_programs *r)
+{
+    double now = sl_now_ns() * 1e-9;
+    for (size_t i = 0; i < r->nprogs; i++) {
+        struct program *p = &r->progs[i];
+        if (p->probed && !p->available && now - p->probed_at >= r->retry_s)
+            p->probed = 0;
+    }
+}
+
 /* The program's probe's answer (caller holds r->mu): run once, and shared by the programs
  * whose probe and requirements are the same (five routes need `import numba`). */
 static void probe(struct sl_programs *r, struct program *p)
@@ -316,6 +332,7 @@ static void probe(struct sl_programs *r, struct program *p)
         if (q != p && q->probed && json_equal(json_object_get(q->def, "probe"), json_object_get(p->def, "probe")) &&
             json_equal(json_object_get(q->def, "requires"), json_object_get(p->def, "requires"))) {
             p->probed = 1;
+            p->probed_at = q->probed_at;
             p->available = q->available;
             memcpy(p->reason, q->reason, sizeof p->reason);
             return;
@@ -363,6 +380,7 @@ static void probe_run(struct program *p)
     size_t i;
     const json_t *x;
     p->probed = 1;
+    p->probed_at = sl_now_ns() * 1e-9;
     p->available = 1;
     if (!argv)
         return;
@@ -398,6 +416,13 @@ static void probe_run(struct program *p)
     sl_command_free(c);
 }
 
+void sl_programs_retry_after(struct sl_programs *r, double seconds)
+{
+    pthread_mutex_lock(&r->mu);
+    r->retry_s = seconds;
+    pthread_mutex_unlock(&r->mu);
+}
+
 /* --- listing --- */
 
 static json_t *program_json(struct program *p)
@@ -420,6 +445,7 @@ json_t *sl_programs_list(struct sl_programs *r)
 {
     json_t *groups = json_array();
     pthread_mutex_lock(&r->mu);
+    forget_stale(r);
     probe_all(r);
     for (size_t g = 0; g < r->ngroups; g++) {
         json_t *o = json_deep_copy(r->groups[g].def), *list = json_array();
@@ -518,6 +544,7 @@ int sl_programs_job(struct sl_programs *r, const json_t *body, json_t **job, cha
     int rc = 0;
     *job = NULL;
     pthread_mutex_lock(&r->mu);
+    forget_stale(r);
     json_object_foreach((json_t *)body, key, v) {
         int ok = strcmp(key, "programs") == 0 || strcmp(key, "params") == 0;
         for (const char *const *k = pass; *k; k++)

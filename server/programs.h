@@ -27,9 +27,14 @@ struct sl_programs;
 struct sl_programs *sl_programs_load(const char *dir, char *err, size_t errlen);
 void sl_programs_free(struct sl_programs *p);
 
+/* A probe that said "not available" is run again when its answer is older than seconds
+ * (default 30; 0 = at every listing or run); "available" is kept. */
+void sl_programs_retry_after(struct sl_programs *p, double seconds);
+
 /* GET /api/programs: {"dir", "groups": [{group, title, lesson, params, size_param,
  * tolerance, baseline, programs: [{name, title, route, lesson, baseline, parallel, argv,
- * requires, available, reason?}]}]} (new reference). Runs the probes not yet run. */
+ * requires, available, reason?}]}]} (new reference). Runs the probes not yet run, or due
+ * again. */
 json_t *sl_programs_list(struct sl_programs *p);
 
 /* Turn an API body {"programs": [names], "params": {...}, cores, repeats, ...} into the

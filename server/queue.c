@@ -107,6 +107,9 @@ struct engine_run {
     size_t len, cap;
     char tail[1024];       /* last bytes of its stderr */
     size_t tail_len;
+    double spawned_at;     /* when its engine was started: the run's start, from which the
+                            * run timeout counts (not its first line, which a loaded host
+                            * can delay) */
 };
 
 /* A measurement (or the start) that cannot be stored fails the run: a run whose data has
@@ -129,7 +132,7 @@ static void run_object(struct sl_queue *q, struct engine_run *r, json_t *o)
     if (strcmp(type, "header") == 0) {
         r->total = (int)json_integer_value(json_object_get(json_object_get(o, "plan"),
                                                            "timed_runs"));
-        rc = sl_store_run_start(q->st, r->id, o, r->total, sl_queue_now());
+        rc = sl_store_run_start(q->st, r->id, o, r->total, r->spawned_at);
         if (rc == 0)
             publish_status(q, r->id, SL_RUN_RUNNING, NULL, 0, r->total, 0);
         else if (rc != -SL_ENOENT) /* not a run cancelled meanwhile: the store failed */
@@ -365,6 +368,7 @@ static int engine_wait(struct sl_queue *q, struct engine_run *r, char *const arg
 {
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
     int reason = REASON_NONE;
+    r->spawned_at = sl_queue_now();
     pid_t pid = spawn_engine(q, argv, in, out, err);
     if (pid < 0) {
         snprintf(error, errlen, "could not start the engine: %s", strerror(errno));
@@ -380,7 +384,7 @@ static int engine_wait(struct sl_queue *q, struct engine_run *r, char *const arg
         snprintf(error, errlen, "could not hand the job to the engine");
     close_fd(&in[1]);
 
-    double deadline = timeout > 0 ? sl_queue_now() + timeout : 0;
+    double deadline = timeout > 0 ? r->spawned_at + timeout : 0;
     while (out[0] >= 0 || err[0] >= 0) {
         struct pollfd p[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {q->wake[0], POLLIN, 0}};
         int wait_ms = -1;

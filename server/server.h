@@ -48,6 +48,7 @@ struct sl_config {
     unsigned max_listeners; /* live event streams at once, all clients */
     unsigned max_listeners_per_client; /* ... from one client address */
     char programs_dir[1024];/* the registry of programs (programs.h) */
+    unsigned probe_retry;   /* seconds before an unavailable program is probed again */
     int allow_commands;     /* 1: ad-hoc "command" jobs are accepted (loopback or token only) */
     char mpi_hostfile[256]; /* the mpirun hostfile jobs may name ("" = none may) */
 };

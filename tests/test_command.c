@@ -205,6 +205,59 @@ Test(command, exit_status_signal_and_missing_program)
     sl_command_result_free(&r);
 }
 
+static unsigned long long bit(int sig)
+{
+    return 1ULL << (sig - 1);
+}
+
+/* The hexadecimal mask after label in a /proc/PID/status text (all ones when absent). */
+static unsigned long long mask_of(const char *status, const char *label)
+{
+    const char *p = strstr(status, label);
+    return p ? strtoull(p + strlen(label), NULL, 16) : ~0ULL;
+}
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
+
+/* The server runs programs (its probes) with SIGINT/SIGTERM blocked for sigwait, and a
+ * caller may ignore SIGPIPE or catch signals: the program must start with none of that.
+ * (A caught signal is reset by exec itself, so only a run with a handler installed is
+ * exercised here: the child is vfork()ed and resets it before unblocking.) */
+Test(command, the_program_starts_with_no_blocked_ignored_or_caught_signals)
+{
+    sigset_t block, was;
+    struct sigaction usr1 = {.sa_handler = on_usr1}, old_usr1, old_pipe;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &was);
+    sigaction(SIGUSR1, &usr1, &old_usr1);
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigaction(SIGPIPE, &ign, &old_pipe);
+
+    struct sl_command *c = make("{\"argv\": [\"cat\", \"/proc/self/status\"]}", NULL, 0);
+    struct sl_command_opts o = opts(1);
+    struct sl_command_result r = {0};
+    char err[256] = "";
+    int rc = sl_command_run(c, &o, &r, err, sizeof err);
+    sigprocmask(SIG_SETMASK, &was, NULL);
+    sigaction(SIGUSR1, &old_usr1, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    cr_assert_eq(rc, 0, "%s", err);
+    char *status = sl_tail_string(&r.out);
+    /* (only the signals this test set: an ignored signal the test runner itself inherited,
+     * as make leaves some, stays ignored across exec as POSIX says) */
+    unsigned long long blk = mask_of(status, "SigBlk:"), ignored = mask_of(status, "SigIgn:");
+    cr_assert_eq(blk & (bit(SIGTERM) | bit(SIGINT)), 0, "SIGTERM/SIGINT blocked:\n%s", status);
+    cr_assert_eq(ignored & bit(SIGPIPE), 0, "SIGPIPE ignored:\n%s", status);
+    free(status);
+    sl_command_free(c);
+    sl_command_result_free(&r);
+}
+
 Test(command, measures_the_wall_time_and_the_tree_rusage)
 {
     struct sl_command_opts o = opts(1);

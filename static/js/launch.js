@@ -176,6 +176,18 @@ function readJob() {
     workload: w.name, params, backends, cores, repeats, warmup,
     scaling: $('#scaling').value, variant: $('#variant').value, oversubscribe: $('#oversubscribe').checked,
   };
+  // Hybrid MPI + OpenMP: only with mpi chosen, and only sent when it changes something.
+  const tpr = $('#threads_per_rank');
+  tpr.disabled = !backends.includes('mpi');
+  if (!tpr.disabled) {
+    const t = num(tpr);
+    const msg = rangeProblem('threads_per_rank', t, 1, limits.max_cores, true)
+      ?? (cores.find((c) => c % t) !== undefined
+        ? `threads_per_rank = ${t}: every core count must be a multiple of it, ${cores.find((c) => c % t)} is not`
+        : null);
+    if (msg) problems.push({ field: 'threads_per_rank', message: msg });
+    else if (t > 1) job.threads_per_rank = t;
+  }
   return { job, problems };
 }
 
@@ -194,7 +206,7 @@ function updateEstimate() {
 
 /* ---------- errors next to fields ---------- */
 
-const FIELDS = ['workload', 'backends', 'cores', 'repeats', 'warmup', 'scaling', 'variant'];
+const FIELDS = ['workload', 'backends', 'cores', 'repeats', 'warmup', 'scaling', 'variant', 'threads_per_rank'];
 
 /**
  * Which form field an API message is about, or null. Messages start with the field:

@@ -101,6 +101,38 @@ describe('programs', { timeout: 120000 }, () => {
         assert.equal(out.exit.timed_out, true, JSON.stringify(out));
     });
 
+    test('an unavailable program is probed again after --probe-retry, a package installed later shows', async () => {
+        // The probe asks for a file standing for an installed package.
+        const flag = path.join(dir, 'installed');
+        const rdir = path.join(dir, 'retry');
+        fs.mkdirSync(rdir, { recursive: true });
+        fs.writeFileSync(path.join(rdir, 'late.json'), JSON.stringify({
+            group: 'late', title: 'Late', lesson: 'A package installed while the server runs.', params: [],
+            programs: [{ name: 'late-one', title: 'late', route: 'r', lesson: 'l', requires: ['python3-late'],
+                         argv: ['sh', '-c', report(1, 1)], probe: ['test', '-e', flag] }],
+        }));
+        const eager = await startServer({ dir, args: ['--programs', rdir, '--probe-retry', '0'] });
+        const lazy = await startServer({ dir, args: ['--programs', rdir] });
+        try {
+            const late = async (s) => (await s.api('GET', '/api/programs')).json.groups[0].programs[0];
+            assert.equal((await late(eager)).available, false);
+            assert.equal((await late(lazy)).available, false);
+            let r = await eager.api('POST', '/api/runs', { body: { programs: ['late-one'], cores: [1] } });
+            assert.equal(r.status, 422, r.text);
+            assert.match(r.json.error.message, /python3-late/);
+            fs.writeFileSync(flag, '');
+            assert.equal((await late(eager)).available, true, 'probed again at once with --probe-retry 0');
+            assert.equal((await late(lazy)).available, false, 'the default keeps a "no" for 30 s');
+            r = await eager.api('POST', '/api/runs', { body: { programs: ['late-one'], cores: [1], repeats: 1, warmup: 0 } });
+            assert.equal(r.status, 202, r.text);
+            fs.rmSync(flag);
+            assert.equal((await late(eager)).available, true, 'a "yes" is kept');
+        } finally {
+            await eager.kill9();
+            await lazy.kill9();
+        }
+    });
+
     test('a run of programs: one curve each, the baseline added first, values substituted', async () => {
         const id = await server.postRun({ programs: ['toy-par'], params: { n: 7 }, cores: [1, 2], repeats: 2, warmup: 0 });
         const run = await server.waitForStatus(id, 'done', 20000);

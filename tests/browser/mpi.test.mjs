@@ -4,7 +4,7 @@
 // topology picture (hwloc), where ranks and workers are placed.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, openPage, assertClean, gotoView, waitView, waitFor, screenshot } from './browser.mjs';
+import { startStack, openPage, assertClean, gotoView, waitView, waitFor, screenshot, checkOnly } from './browser.mjs';
 
 describe('mpi in the dashboard', { timeout: 120000 }, () => {
     let stack, mpi;
@@ -22,6 +22,43 @@ describe('mpi in the dashboard', { timeout: 120000 }, () => {
             const box = page.locator('input[name="backend"][value="mpi"]');
             await box.waitFor({ state: 'attached' });
             assert.equal(await box.isDisabled(), !mpi.available, 'disabled exactly when unavailable');
+            assertClean(problems);
+        } finally { await context.close(); }
+    });
+
+    test('threads per rank: only with mpi, checked against the core counts, sent in the job', async (t) => {
+        if (!mpi.available) return t.skip(`mpi unavailable: ${mpi.reason}`);
+        const { page, problems, context } = await openPage(stack.browser);
+        try {
+            await gotoView(page, stack.url('#/'), 'launch');
+            await page.selectOption('select#workload', 'pi');
+            await page.fill('input[name="param-samples"]', '1000000');
+            await checkOnly(page, 'backend', ['serial']);
+            assert.equal(await page.locator('#threads_per_rank').isDisabled(), true, 'off without mpi');
+            await checkOnly(page, 'backend', ['mpi']);
+            assert.equal(await page.locator('#threads_per_rank').isDisabled(), false, 'on with mpi');
+            await checkOnly(page, 'cores', ['1', '2']);
+            await page.fill('#custom-cores', '');
+            await page.fill('#threads_per_rank', '2');
+            await page.fill('#repeats', '1');
+            await page.fill('#warmup', '0');
+            let posted = false;
+            page.on('request', (req) => { if (req.url().endsWith('/api/runs') && req.method() === 'POST') posted = true; });
+            await page.click('button#launch');
+            const msg = (await page.locator('#err-threads_per_rank').innerText()).trim();
+            assert.match(msg, /every core count must be a multiple of it, 1 is not/);
+            assert.equal(await page.locator('#threads_per_rank').getAttribute('aria-invalid'), 'true');
+            assert.equal(posted, false, 'nothing sent while the form is wrong');
+            await checkOnly(page, 'cores', ['2']);
+            const sent = page.waitForRequest((req) => req.url().endsWith('/api/runs') && req.method() === 'POST');
+            await page.click('button#launch');
+            const job = JSON.parse((await sent).postData());
+            assert.equal(job.threads_per_rank, 2);
+            assert.deepEqual(job.backends, ['mpi']);
+            await waitView(page, 'run');
+            const id = Number((await page.evaluate(() => location.hash)).split('/').pop());
+            const run = await stack.server.waitForStatus(id, 'done', 60000);
+            assert.equal(run.job.threads_per_rank, 2, 'the stored job has it');
             assertClean(problems);
         } finally { await context.close(); }
     });
