@@ -470,13 +470,12 @@ static const struct option run_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Turn run's flags into a job object; returns 0 or an exit status. */
 /* The program after "--" as the job's "command" (or "programs" when --name is given). */
 static int program_args(int argc, char **argv, json_t *job, json_t *cmd, const char *name)
 {
-    json_t *args = json_array();
     if (argc == 0)
         return usage_error("%s", "run: -- must be followed by the program to run");
+    json_t *args = json_array();
     for (int i = 0; i < argc; i++)
         json_array_append_new(args, json_string(argv[i]));
     json_object_set_new(cmd, "argv", args);
@@ -489,10 +488,12 @@ static int program_args(int argc, char **argv, json_t *job, json_t *cmd, const c
     return 0;
 }
 
-static int parse_run_args(int argc, char **argv, json_t *job, const char **job_file,
-                          const char **calib_file, int *json, int *progress)
+/* run's flags into job; cmd collects the program's own (argv, env, cwd, timeout_s) and is
+ * the caller's to free, so that every usage error below can simply return. */
+static int parse_run_flags(int argc, char **argv, json_t *job, json_t *cmd, const char **job_file,
+                           const char **calib_file, int *json, int *progress)
 {
-    json_t *params = json_object(), *cmd = json_object(), *env = json_object();
+    json_t *params = json_object(), *env = json_object();
     int opt, bad = 0, flags = 0, nprog = 0, program = 0, rc;
     const char *name = NULL;
     double d;
@@ -613,7 +614,6 @@ static int parse_run_args(int argc, char **argv, json_t *job, const char **job_f
         if (*job_file)
             return usage_error("%s", "run: --job carries the whole job; do not add -- PROGRAM");
         rc = program_args(nprog, argv + argc + 1, job, cmd, name);
-        json_decref(cmd);
         if (rc)
             return rc;
         if (optind < argc)
@@ -628,7 +628,6 @@ static int parse_run_args(int argc, char **argv, json_t *job, const char **job_f
         name)
         bad = usage_error("%s", "run: --name, --env, --cwd and --timeout are for a program: add "
                                 "-- PROGRAM ARGS");
-    json_decref(cmd);
     if (bad)
         return bad;
     if (optind < argc)
@@ -642,6 +641,17 @@ static int parse_run_args(int argc, char **argv, json_t *job, const char **job_f
     if (json_object_size(params) == 0)
         json_object_del(job, "params");
     return 0;
+}
+
+/* Turn run's flags into a job object; returns 0 or an exit status. */
+static int parse_run_args(int argc, char **argv, json_t *job, const char **job_file,
+                          const char **calib_file, int *json, int *progress)
+{
+    json_t *cmd = json_object();
+    int rc = cmd ? parse_run_flags(argc, argv, job, cmd, job_file, calib_file, json, progress)
+                 : usage_error("%s", "out of memory");
+    json_decref(cmd);
+    return rc;
 }
 
 static void load_calibration(const char *file, const struct sl_host *h, struct sl_calib *c,
