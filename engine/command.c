@@ -7,7 +7,7 @@
  * then drains for at most one more second.
  *
  * A timed run (timeout_s) differs in three ways: the child joins a process group held by a
- * keeper (see keeper_start), the poll's timeout is also the time left to the deadline, and
+ * keeper (see watch.h), the poll's timeout is also the time left to the deadline, and
  * when both pipes have closed before the child exited, the loop goes on waiting on a pidfd
  * (not a blocking wait4) so that the deadline still holds. No busy-waiting in either case.
  */
@@ -23,11 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ompenv.h"
+#include "watch.h"
 
 extern char **environ;
 
@@ -612,103 +612,11 @@ static __attribute__((noinline)) pid_t spawn_child(const struct sl_command *c,
     return pid;
 }
 
-/* --- timed runs --- */
-
-/* Start the keeper of a timed run's process group: a process that leads a new group and
- * waits on a pipe whose only writer is the engine; when the pipe closes, i.e. when the engine
- * died (a cancel's SIGKILL, a Ctrl-C), it kills its whole group. The program joins that group. The keeper ignores SIGTERM, so the
- * timeout's SIGTERM reaches only the program's processes; the SIGKILL after it ends the
- * keeper too. Returns the keeper's pid (the group's id) with *ctl the pipe's write end, or
- * -1 with errno set. */
-static pid_t keeper_start(int *ctl)
-{
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        char byte;
-        ssize_t got;
-        setpgid(0, 0);
-        signal(SIGTERM, SIG_IGN);
-        signal(SIGINT, SIG_IGN);
-        signal(SIGHUP, SIG_IGN);
-        /* Hold nothing of the engine's (its stdout pipe to the server, the program's pipes):
-         * only the read end of our own pipe. */
-        if (p[0] > 0)
-            close_range(0, (unsigned)p[0] - 1, 0);
-        close_range((unsigned)p[0] + 1, ~0u, 0);
-        while ((got = read(p[0], &byte, 1)) < 0 && errno == EINTR)
-            ;
-        kill(0, SIGKILL);
-        _exit(0);
-    }
-    int saved = errno;
-    close(p[0]);
-    if (pid < 0) {
-        close(p[1]);
-        errno = saved;
-        return -1;
-    }
-    setpgid(pid, pid); /* also here: whichever of parent and child runs first */
-    *ctl = p[1];
-    return pid;
-}
-
-/* End a timed run's group: whatever the program left running in it (a worker it did not
- * wait for, a process that ignored the SIGTERM) is killed with the keeper, which is reaped;
- * the killed orphans are reaped by init or the server, their subreaper. */
-static void keeper_stop(pid_t keeper, int ctl)
-{
-    kill(-keeper, SIGKILL);
-    close(ctl);
-    while (waitpid(keeper, NULL, 0) < 0 && errno == EINTR)
-        ;
-}
-
-/* The deadline of a timed run and how far its killing has gone. */
-struct watch {
-    pid_t pgid;        /* the program's process group (its keeper's pid); 0: no timeout */
-    int pidfd;         /* the child's pidfd, to wait for its exit in poll; -1 if none */
-    uint64_t deadline; /* sl_now_ns() at which the group gets SIGTERM */
-    uint64_t kill_at;  /* ... and then SIGKILL (0 until SIGTERM was sent) */
-    int killed;        /* SIGKILL was sent */
-};
-
-/* Milliseconds poll may sleep: 200 (the quiet check), or less when a deadline comes first. */
-static int watch_wait_ms(const struct watch *w, uint64_t now)
-{
-    uint64_t next = w->kill_at ? w->kill_at : w->deadline;
-    if (!w->pgid || w->killed)
-        return 200;
-    if (next <= now)
-        return 0;
-    uint64_t ms = (next - now + 999999u) / 1000000u;
-    return ms < 200 ? (int)ms : 200;
-}
-
-/* Past the deadline: SIGTERM (and SIGCONT, for a stopped process) to the whole group; past
- * the grace: SIGKILL. */
-static void watch_check(struct watch *w, struct sl_command_result *r, uint64_t now)
-{
-    if (!w->pgid || w->killed)
-        return;
-    if (!w->kill_at && now >= w->deadline) {
-        r->timed_out = 1;
-        kill(-w->pgid, SIGTERM);
-        kill(-w->pgid, SIGCONT);
-        w->kill_at = now + SL_COMMAND_KILL_GRACE_NS;
-    } else if (w->kill_at && now >= w->kill_at) {
-        kill(-w->pgid, SIGKILL);
-        w->killed = 1;
-    }
-}
-
 /* --- collecting --- */
 
 /* Read both pipes until they close (or the child is gone and they stay open). A timed run
  * also waits, within its deadline, for a child that closed its pipes but runs on. */
-static void collect(pid_t pid, int fds[2], struct watch *w, struct sl_command_result *r,
+static void collect(pid_t pid, int fds[2], struct sl_watch *w, struct sl_command_result *r,
                     int *ws, int *reaped, uint64_t *t_end)
 {
     struct line_buf *lb = malloc(sizeof *lb);
@@ -722,7 +630,7 @@ static void collect(pid_t pid, int fds[2], struct watch *w, struct sl_command_re
         int pipes_open = fds[0] >= 0 || fds[1] >= 0;
         struct pollfd p[3] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0},
                               {pipes_open ? -1 : w->pidfd, POLLIN, 0}};
-        int n = poll(p, 3, watch_wait_ms(w, sl_now_ns()));
+        int n = poll(p, 3, sl_watch_wait_ms(w, sl_now_ns()));
         if (n < 0 && errno != EINTR)
             break;
         for (int k = 0; k < 2; k++) {
@@ -749,7 +657,7 @@ static void collect(pid_t pid, int fds[2], struct watch *w, struct sl_command_re
                 break; /* reaped by someone else: the caller reports it */
             }
         }
-        watch_check(w, r, sl_now_ns());
+        r->timed_out = sl_watch_check(w, sl_now_ns());
         if (*reaped && sl_now_ns() > drain_until)
             break;
     }
@@ -766,8 +674,7 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
 {
     struct expanded x = {0};
     int out[2] = {-1, -1}, er[2] = {-1, -1}, st[2] = {-1, -1}, rc, ws = 0, reaped = 0;
-    int ctl = -1;
-    struct watch watch = {.pidfd = -1};
+    struct sl_watch watch = SL_WATCH_NONE;
     cpu_set_t cpus;
     uint64_t t_end = 0;
 
@@ -786,10 +693,8 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
         rc = -SL_ESYS;
         goto out;
     }
-    if (c->timeout_s > 0 && (watch.pgid = keeper_start(&ctl)) < 0) {
-        watch.pgid = 0;
+    if (c->timeout_s > 0 && (rc = sl_watch_start(&watch))) {
         snprintf(err, errlen, "cannot fork the keeper of a timed run: %s", strerror(errno));
-        rc = -SL_ESYS;
         goto out;
     }
     uint64_t t0 = sl_now_ns();
@@ -799,10 +704,7 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
         rc = -SL_ESYS;
         goto out;
     }
-    if (watch.pgid) {
-        watch.deadline = t0 + (uint64_t)(c->timeout_s * 1e9);
-        watch.pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* -1: the 200 ms checks do */
-    }
+    sl_watch_arm(&watch, pid, t0, c->timeout_s);
     close(out[1]);
     close(er[1]);
     close(st[1]);
@@ -835,10 +737,7 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
     r->code = r->exited ? WEXITSTATUS(ws) : WTERMSIG(ws);
     rc = 0;
 out:
-    if (watch.pidfd >= 0)
-        close(watch.pidfd);
-    if (watch.pgid)
-        keeper_stop(watch.pgid, ctl);
+    sl_watch_end(&watch);
     for (int k = 0; k < 2; k++) {
         if (out[k] >= 0)
             close(out[k]);

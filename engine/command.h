@@ -15,9 +15,9 @@
  *
  * A program with a timeout (timeout_s) runs instead in a process group of its own, so that
  * at the deadline its whole tree can be killed without the engine: SIGTERM to the group,
- * SIGKILL after SL_COMMAND_KILL_GRACE_NS, and the run is a failed one (r->timed_out). That
- * group is held by a small keeper process, forked before the timed region, which kills the
- * group when the engine dies (a cancel's SIGKILL, a Ctrl-C): nothing outlives the engine.
+ * SIGKILL after SL_WATCH_GRACE_NS, and the run is a failed one (r->timed_out). That group
+ * is held by a small keeper process, forked before the timed region, which kills the group
+ * when the engine dies (a cancel's SIGKILL, a Ctrl-C): nothing outlives the engine (watch.h).
  *
  * The child's stdout and stderr are read as it runs and only their last SL_COMMAND_TAIL bytes
  * are kept, so a chatty program costs bounded memory. A stdout line `scalelab: {json}` is the
@@ -41,7 +41,6 @@
 #define SL_COMMAND_MAX_PHASES 8u      /* phases kept from a report */
 #define SL_COMMAND_MAX_VARS 8u        /* placeholder values besides {cores} */
 #define SL_COMMAND_MAX_TIMEOUT 86400.0 /* seconds: the longest timeout_s a program may ask */
-#define SL_COMMAND_KILL_GRACE_NS 1000000000u /* after SIGTERM at the timeout, then SIGKILL */
 
 /* A program as the sweep runs it. Built by sl_command_from_json; free with sl_command_free. */
 struct sl_command {
