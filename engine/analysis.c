@@ -194,6 +194,7 @@ static void point_medians(struct sl_apoint *p, const struct sl_sample *ss, size_
         }
     p->vcsw = MEDIAN(vcsw);
     p->ivcsw = MEDIAN(ivcsw);
+    p->maxrss_kb = MEDIAN(maxrss_kb);
     double work = MEDIAN(work), bytes = MEDIAN(bytes), flops = MEDIAN(flops);
 #undef MEDIAN
     double t = p->wall.median;
@@ -540,6 +541,7 @@ int sl_sample_from_json(const json_t *m, struct sl_sample *s)
     s->phases = (unsigned)num(m, "phases");
     s->vcsw = num(m, "vcsw");
     s->ivcsw = num(m, "ivcsw");
+    s->maxrss_kb = num(m, "maxrss_kb");
     s->verified = json_is_true(json_object_get(m, "verified"));
     s->work = num(m, "work");
     s->bytes = num(m, "bytes");
@@ -621,6 +623,7 @@ static json_t *point_json(const struct sl_apoint *p)
     json_object_set_new(j, "phases", p->phases ? json_integer(p->phases) : json_null());
     json_object_set_new(j, "vcsw", sl_json_number(p->vcsw));
     json_object_set_new(j, "ivcsw", sl_json_number(p->ivcsw));
+    json_object_set_new(j, "maxrss_kb", sl_json_number(p->maxrss_kb));
     json_object_set_new(j, "runs", json_integer(p->n));
     json_object_set_new(j, "verified", json_integer(p->verified));
     json_object_set_new(j, "excluded", json_integer(p->n - p->verified));

@@ -41,6 +41,8 @@ struct sl_sample {
     double busy_s[SL_SAMPLE_WORKERS]; /* each worker's kernel time (the first SL_SAMPLE_WORKERS) */
     unsigned nbusy;            /* entries of busy_s in use */
     double vcsw, ivcsw;        /* context switches */
+    double maxrss_kb;          /* peak resident set: the engine's, or its largest child's (a
+                                * program: the largest process of its tree that was waited for) */
     int verified;              /* 1 if the result verified */
     double work;               /* units of work in the run */
     double bytes, flops;       /* bytes moved and flops done by the run */
@@ -89,6 +91,7 @@ struct sl_apoint {
     double startup_min;        /* lowest (spawn + combine) / wall of any run: start-up that is
                                 * paid every time, not a thread started late once */
     double vcsw, ivcsw;        /* medians */
+    double maxrss_kb;          /* median peak resident set (KiB) */
     unsigned n, verified;      /* runs, and how many verified (only those enter statistics) */
     int noisy;                 /* CV or CI width too large for the median to be taken as exact */
     char noise[48];            /* the figure that says so ("CV 25%", "CI spans 3.1x"), or "" */

@@ -45,6 +45,12 @@
                                * (start-up, barriers) is inflated by waiting for a CPU */
 #define FLOPS_FRACTION 0.50   /* half the peak FMA rate: compute-bound */
 #define SCALES_WELL 0.80      /* parallel efficiency of 80% or more */
+#define SERIAL_BUSY 1.25      /* workers that keep at most 1.25 cores busy between them... */
+#define SERIAL_GIVEN 2.0      /* ...giving the CPU up at least twice as often as it is taken
+                               * from them (a lock's waiters block: voluntary switches; another
+                               * tenant's load preempts: involuntary ones)... */
+#define SERIAL_SWITCHES 20    /* ...and often (a run that blocks a few times is not waiting
+                               * its turn) */
 
 struct ctx {
     const struct sl_analysis *a;
@@ -94,11 +100,21 @@ static const char *oversubscribed(const struct ctx *c, unsigned cores, char *buf
 static int rule_baseline(const struct ctx *c, struct sl_diagnosis *d)
 {
     int serial = strcmp(c->backend, "serial") == 0, simd = strcmp(c->backend, "simd") == 0;
-    if (!serial && !simd)
+    /* A program group's baseline route (the plain loop) runs at 1 core only: it is the
+     * reference, not a curve with a cause. */
+    int group = !serial && !simd && strcmp(c->backend, c->a->baseline) == 0 && c->wall &&
+                c->wall->cores == 1;
+    if (!serial && !simd && !group)
         return 0;
     const struct sl_apoint *p = c->wall;
     double t = p ? p->wall.median : NAN;
-    if (serial) {
+    if (group) {
+        say(d, "baseline", "median_s", t, 1);
+        snprintf(d->sentence, sizeof d->sentence,
+                 "%s is the group's reference: one process on one core (median %s); the "
+                 "routes' gains 'vs %s' are against it",
+                 c->backend, dur(t).s, c->backend);
+    } else if (serial) {
         say(d, "baseline", "median_s", t, 1);
         snprintf(d->sentence, sizeof d->sentence,
                  "serial is the reference: the scalar kernel on one core (median %s); "
@@ -328,6 +344,31 @@ static int rule_imbalance(const struct ctx *c, struct sl_diagnosis *d)
     return 1;
 }
 
+/* Workers that take turns: at several cores they keep no more CPUs busy than one worker did,
+ * and they block (give the CPU up) far more often than they are preempted. That is a lock
+ * held for the whole computation, Python's GIL above all: threads of CPU-bound Python code run
+ * one at a time. A busy machine gives low CPU use too, but by preemption (involuntary
+ * switches), and its 1-core run is starved as well. */
+static int rule_serialised(const struct ctx *c, struct sl_diagnosis *d)
+{
+    const struct sl_apoint *w = c->w, *one = c->one;
+    double busy = w->cpu_util * w->cores;
+    if (w->cores < 2 || !one || !(one->cpu_util >= BUSY_HOST_UTIL) || !(busy <= SERIAL_BUSY) ||
+        !(w->speedup <= SERIAL_BUSY) || !(w->vcsw >= SERIAL_SWITCHES) ||
+        !(w->vcsw >= SERIAL_GIVEN * w->ivcsw) || c->startup_share >= STARTUP_SHARE ||
+        c->barrier_share >= BARRIER_SHARE)
+        return 0;
+    say(d, "serialised", "cores_busy", busy, w->cores);
+    snprintf(d->sentence, sizeof d->sentence,
+             "serialised: at %u cores the %u workers kept only %.2f cores busy (CPU time over "
+             "wall time; %.2f on 1 core) and gave the CPU up %.0f times a run against %.0f "
+             "taken from them: they take turns at a lock held while they compute, as Python "
+             "threads do at the GIL (speedup %.2fx); use processes, or code that releases the "
+             "lock (NumPy, Numba nogil, a C extension)",
+             w->cores, w->cores, busy, one->cpu_util, w->vcsw, w->ivcsw, w->speedup);
+    return 1;
+}
+
 static int rule_busy_host(const struct ctx *c, struct sl_diagnosis *d)
 {
     const struct sl_apoint *one = c->one;
@@ -401,7 +442,7 @@ static int (*const rules[])(const struct ctx *, struct sl_diagnosis *) = {
     /* Structural evidence first (it holds however busy the machine is), then the guard
      * against a busy machine, then what a busy machine can fake (start-up shares, speed). */
     rule_baseline,    rule_insufficient,    rule_dependency, rule_latency,
-    rule_synchronisation, rule_bandwidth,   rule_imbalance,  rule_busy_host,
+    rule_synchronisation, rule_bandwidth,   rule_imbalance,  rule_serialised, rule_busy_host,
     rule_startup,     rule_compute,         rule_noisy,      rule_scales_well,
     rule_unexplained,
 };

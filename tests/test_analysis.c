@@ -262,16 +262,35 @@ Test(analysis, phase_medians)
 {
     struct sl_sample ss[3];
     const double spawn[] = {0.03, 0.01, 0.02};
+    const double rss[] = {900000, 2000, 1000}; /* one run that swelled: not the typical peak */
     for (int i = 0; i < 3; i++) {
         ss[i] = sample("threads", 2, 1, 1.0);
         ss[i].spawn_s = spawn[i];
         ss[i].ivcsw = 10.0 * (i + 1);
+        ss[i].maxrss_kb = rss[i];
     }
     struct sl_analysis *a = sl_analysis_new(ss, 3, 0, NULL);
     cr_assert_not_null(a, "analysis of three samples");
     assert_near(a->points[0].spawn_s, 0.02, EPS, "spawn_s median of 0.03 0.01 0.02");
     assert_near(a->points[0].ivcsw, 20, EPS, "ivcsw median of 10 20 30");
+    assert_near(a->points[0].maxrss_kb, 2000, EPS, "maxrss_kb median of 900000 2000 1000");
+    json_t *o = sl_analysis_to_json(a);
+    assert_near(json_number_value(json_object_get(json_array_get(json_object_get(o, "points"), 0),
+                                                  "maxrss_kb")),
+                2000, EPS, "points[0].maxrss_kb in JSON");
+    json_decref(o);
     sl_analysis_free(a);
+}
+
+Test(analysis, a_measurements_peak_memory_reaches_the_sample)
+{
+    json_t *m = json_pack("{ss si sf si si si sb si}", "backend", "py-pi-loop", "cores", 1,
+                          "size", 1e6, "wall_ns", 1000000, "user_ns", 900000, "sys_ns", 0,
+                          "verified", 1, "maxrss_kb", 12345);
+    struct sl_sample s;
+    cr_assert_eq(sl_sample_from_json(m, &s), 0);
+    assert_near(s.maxrss_kb, 12345, EPS, "maxrss_kb read from the measurement");
+    json_decref(m);
 }
 
 Test(analysis, without_serial_speedup_is_against_its_own_core)

@@ -425,3 +425,80 @@ Test(diagnosis, a_busy_machine_is_said_not_blamed)
                  "the machine was busy: on 1 core threads got only 33% of a CPU");
     sl_analysis_free(a);
 }
+
+/* Python threads at the GIL (py-pi-threading): at 2 workers one core busy, as on 1, and the
+ * threads block waiting for the lock (measured: 216 voluntary switches a run, 24 involuntary). */
+static void gil_samples(struct set *set, double vcsw, double ivcsw, double cpu_one)
+{
+    for (int r = 0; r < 3; r++) {
+        struct sl_sample *s = add(set, "py-pi-threading", 1, 0.40);
+        s->cpu_s = cpu_one * 0.40;
+        s->vcsw = 6;
+        s->ivcsw = 9;
+        s = add(set, "py-pi-threading", 2, 0.55);
+        s->cpu_s = 0.55; /* 1.00 core busy of 2 */
+        s->vcsw = vcsw;
+        s->ivcsw = ivcsw;
+    }
+}
+
+Test(diagnosis, threads_taking_turns_at_a_lock_are_serialised)
+{
+    struct set set = {.n = 0};
+    gil_samples(&set, 216, 24, 1.0);
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    assert_cause(diag(a, "py-pi-threading"), "serialised", "cores_busy", 1.0, 2,
+                 "kept only 1.00 cores busy");
+    cr_assert(strstr(diag(a, "py-pi-threading")->sentence, "gave the CPU up 216 times a run against 24"),
+              "%s", diag(a, "py-pi-threading")->sentence);
+    cr_assert(strstr(diag(a, "py-pi-threading")->sentence, "GIL"));
+    sl_analysis_free(a);
+}
+
+/* The same low CPU use from preemption (another tenant's load) is not a lock... */
+Test(diagnosis, preempted_workers_are_not_serialised)
+{
+    struct set set = {.n = 0};
+    gil_samples(&set, 24, 216, 1.0);
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    cr_assert_str_neq(diag(a, "py-pi-threading")->cause, "serialised", "%s",
+                      diag(a, "py-pi-threading")->sentence);
+    sl_analysis_free(a);
+    /* ...nor when the 1-core run was starved too (the machine was busy)... */
+    set.n = 0;
+    gil_samples(&set, 216, 24, 0.5);
+    a = sl_analysis_new(set.s, set.n, 0, NULL);
+    cr_assert_str_neq(diag(a, "py-pi-threading")->cause, "serialised", "%s",
+                      diag(a, "py-pi-threading")->sentence);
+    sl_analysis_free(a);
+    /* ...nor a route whose workers both compute (a process pool: 1.7 cores busy). */
+    set.n = 0;
+    for (int r = 0; r < 3; r++) {
+        add(&set, "py-pi-mp-pool", 1, 0.56)->vcsw = 42;
+        struct sl_sample *s = add(&set, "py-pi-mp-pool", 2, 0.33);
+        s->cpu_s = 1.7 * 0.33;
+        s->vcsw = 48;
+        s->ivcsw = 38;
+    }
+    a = sl_analysis_new(set.s, set.n, 0, NULL);
+    cr_assert_str_neq(diag(a, "py-pi-mp-pool")->cause, "serialised", "%s",
+                      diag(a, "py-pi-mp-pool")->sentence);
+    sl_analysis_free(a);
+}
+
+/* A program group's baseline route runs at 1 core: it is the reference, not "insufficient". */
+Test(diagnosis, a_groups_baseline_route_is_the_reference)
+{
+    struct set set = {.n = 0};
+    gil_samples(&set, 216, 24, 1.0);
+    add3(&set, "py-pi-loop", 1, 0.39);
+    struct sl_analysis *a = sl_analysis_new_baseline(set.s, set.n, 0, NULL, "py-pi-loop");
+    assert_cause(diag(a, "py-pi-loop"), "baseline", "median_s", 0.39, 1,
+                 "py-pi-loop is the group's reference");
+    cr_assert_str_eq(diag(a, "py-pi-threading")->cause, "serialised");
+    sl_analysis_free(a);
+    /* Without a group baseline the same lone 1-core curve is one core count short. */
+    a = sl_analysis_new(set.s, set.n, 0, NULL);
+    cr_assert_str_eq(diag(a, "py-pi-loop")->cause, "insufficient");
+    sl_analysis_free(a);
+}

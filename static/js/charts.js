@@ -355,6 +355,55 @@ export function efficiencyDatasets(points) {
       }), NOISY_STYLE));
 }
 
+/**
+ * Cores kept busy = median CPU time ÷ wall time = cpu_util × cores (CPU time counts the
+ * program's whole tree that was waited for), one line per backend, with "all cores busy"
+ * (y = x) as the reference: a GIL-bound route stays near 1 however many workers it starts.
+ */
+export function cpuDatasets(points, maxCores) {
+  const sets = [...groupByBackend(points)].map(([backend, list]) => lineDataset(backend, colourFor(backend),
+    list.filter((p) => isNum(p.cpu_util)).map((p) => ({ x: xOf(p), y: p.cpu_util * p.cores, ...pointExtras(p) })),
+    NOISY_STYLE));
+  sets.push(lineDataset('all cores busy', IDEAL_COLOUR, denseCores(maxCores).map((x) => ({ x, y: x })),
+    { borderDash: [4, 4], radius: 0, hoverRadius: 0, borderWidth: 1 }));
+  return sets;
+}
+
+export function cpuConfig(points, maxCores, weak = false, host = null) {
+  return {
+    type: 'scatterWithErrorBars',
+    data: { datasets: cpuDatasets(points, maxCores) },
+    options: {
+      scales: { x: coresAxis(weak), y: { min: 0, title: { display: true, text: 'cores busy' }, ticks: { callback: (v) => fmtNumber(v) } } },
+      plugins: {
+        tooltip: { callbacks: { label: (item) => `${item.dataset.label}, ${fmtNumber(item.raw.x)} cores: ${fmtNumber(item.raw.y)} cores busy` } },
+        scalelabMarks: hostMarks(host),
+      },
+    },
+  };
+}
+
+/** Median peak resident memory (max RSS) in MiB, one line per backend. */
+export function memoryDatasets(points) {
+  return [...groupByBackend(points)].map(([backend, list]) => lineDataset(backend, colourFor(backend),
+    list.filter((p) => isNum(p.maxrss_kb) && p.maxrss_kb > 0).map((p) => ({ x: xOf(p), y: p.maxrss_kb / 1024, ...pointExtras(p) })),
+    NOISY_STYLE));
+}
+
+export function memoryConfig(points, weak = false, host = null) {
+  return {
+    type: 'scatterWithErrorBars',
+    data: { datasets: memoryDatasets(points) },
+    options: {
+      scales: { x: coresAxis(weak), y: { min: 0, title: { display: true, text: 'MiB' }, ticks: { callback: (v) => fmtNumber(v) } } },
+      plugins: {
+        tooltip: { callbacks: { label: (item) => `${item.dataset.label}, ${fmtNumber(item.raw.x)} cores: ${fmtNumber(item.raw.y)} MiB` } },
+        scalelabMarks: hostMarks(host),
+      },
+    },
+  };
+}
+
 /*
  * The one run a point's per-worker bars and phases are drawn from, so that they agree with
  * the numbers quoted beside them: the analysis's `median_run` (the run whose wall time is

@@ -282,6 +282,17 @@ function renderCharts(run) {
   ch.setChart('speedup', $('chart-speedup'), ch.speedupConfig(points, fits, maxCores, weak, run.host, view));
   ch.setChart('efficiency', $('chart-efficiency'), ch.efficiencyConfig(points, weak, run.host));
   ch.setChart('rate', $('chart-rate'), ch.rateConfig(points, calibration, maxCores, weak, run.host));
+  const programs = Boolean(run.job.programs);
+  $('cpu-caption').textContent = `Cores kept busy: CPU time ÷ wall time${programs ? ', child processes included' : ''} (dashed: all busy)`;
+  ch.setChart('cpu', $('chart-cpu'), ch.cpuConfig(points, maxCores, weak, run.host));
+  // Peak memory per run exists for programs only: each run is its own process, and wait4
+  // gives its peak. The built-in backends run inside the engine, whose peak is a high-water
+  // mark over the whole sweep: a chart of it would only repeat the largest point.
+  $('memory-figure').hidden = !programs;
+  if (programs) {
+    $('memory-caption').textContent = 'Peak memory (MiB): max RSS of the program\'s largest process, from wait4';
+    ch.setChart('memory', $('chart-memory'), ch.memoryConfig(points, weak, run.host));
+  }
   $('phases-caption').textContent = ch.phasesMode(points) === 'median_run'
     ? 'Phases of each point\'s median run (they add up to its wall time)'
     : 'Phases per point: per-phase medians (this server gives no median run: they need not add up to the median wall time)';

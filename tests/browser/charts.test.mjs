@@ -90,6 +90,15 @@ describe('charts that agree with the analysis', { timeout: 120000 }, () => {
             for (const p of ds(charts.rate, 'threads').points) near(p.y, point('threads', p.x).gbs, `GB/s threads@${p.x}`);
             assert.match(await page.locator('#rate-caption').innerText(), /calibrated read bandwidth/);
 
+            // Cores kept busy = cpu_util x cores, against "all cores busy"; no memory chart for
+            // built-in backends (the engine's peak is a high-water mark of the whole sweep).
+            for (const b of ['serial', 'threads'])
+                for (const p of ds(charts.cpu, b).points) near(p.y, point(b, p.x).cpu_util * p.x, `cores busy ${b}@${p.x}`);
+            assert.deepEqual(ds(charts.cpu, 'all cores busy').points.filter((p) => Number.isInteger(p.x)).map((p) => p.y),
+                ds(charts.cpu, 'all cores busy').points.filter((p) => Number.isInteger(p.x)).map((p) => p.x));
+            assert.equal(await page.locator('#memory-figure').isVisible(), false, 'memory chart for a built-in run');
+            assert.equal(charts.memory, undefined);
+
             // Log ticks: every tick labelled, in s/ms/µs, at least two, on this range and narrow ones.
             const labels = await page.evaluate(() => window.scalelab.charts.time.scales.y.ticks.map((t) => t.label));
             assert.ok(labels.length >= 2 && labels.every((l) => /^[\d.]+ (s|ms|µs|ns)$/.test(l)), `time ticks: ${JSON.stringify(labels)}`);

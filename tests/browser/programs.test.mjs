@@ -76,6 +76,20 @@ describe('your program: the Python pi group from the form', { timeout: 150000 },
             for (const name of ['py-pi-loop', ...ROUTES])
                 assert.ok(labels.includes(name), `the time chart has a curve for ${name}: ${labels}`);
             assert.match(await page.locator('#run-job').innerText(), /Programs\s+py-pi-loop, py-pi-threading, py-pi-mp-pool/);
+            // CPU use and peak memory per route, as the analysis gives them: the GIL keeps
+            // threading near one busy core, the process pool uses both.
+            const analysis = (await stack.server.api('GET', `/api/runs/${id}`)).json.analysis;
+            const at = (b, c) => analysis.points.find((p) => p.backend === b && p.cores === c);
+            for (const name of ['py-pi-loop', ...ROUTES]) {
+                const cpu = charts.cpu.datasets.find((d) => d.label === name);
+                const mem = charts.memory.datasets.find((d) => d.label === name);
+                assert.ok(cpu && mem, `cpu and memory curves for ${name}`);
+                for (const p of cpu.points) assert.ok(Math.abs(p.y - at(name, p.x).cpu_util * p.x) < 1e-9, `cores busy ${name}@${p.x}`);
+                for (const p of mem.points) assert.ok(Math.abs(p.y - at(name, p.x).maxrss_kb / 1024) < 1e-9, `MiB ${name}@${p.x}`);
+                assert.ok(mem.points.every((p) => p.y > 5), `a Python process takes megabytes: ${JSON.stringify(mem.points)}`);
+            }
+            assert.equal(await page.locator('#memory-figure').isVisible(), true);
+            assert.match(await page.locator('#memory-caption').innerText(), /max RSS of the program's largest process/);
             await screenshot(page, 'run-program', { docsName: 'run-program.png' });
 
             // The Python run beside a native run of pi: overlaid, the differing sizes said.
