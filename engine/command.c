@@ -5,6 +5,11 @@
  * A program that leaves a background process holding its stdout would keep the pipes open
  * forever, so the parent also checks every 200 ms whether the child itself has exited, and
  * then drains for at most one more second.
+ *
+ * A timed run (timeout_s) differs in three ways: the child joins a process group held by a
+ * keeper (see watch.h), the poll's timeout is also the time left to the deadline, and
+ * when both pipes have closed before the child exited, the loop goes on waiting on a pidfd
+ * (not a blocking wait4) so that the deadline still holds. No busy-waiting in either case.
  */
 #include "command.h"
 
@@ -22,6 +27,7 @@
 #include <unistd.h>
 
 #include "ompenv.h"
+#include "watch.h"
 
 extern char **environ;
 
@@ -156,7 +162,7 @@ struct sl_command *sl_command_from_json(const json_t *o, const char *name,
 {
     struct sl_command_opts probe = {.cores = 1};
     const json_t *argv = json_object_get(o, "argv"), *env = json_object_get(o, "env"),
-                 *cwd = json_object_get(o, "cwd");
+                 *cwd = json_object_get(o, "cwd"), *timeout = json_object_get(o, "timeout_s");
     struct sl_command *c = NULL;
     char field[64];
     const char *key;
@@ -171,9 +177,10 @@ struct sl_command *sl_command_from_json(const json_t *o, const char *name,
         return NULL;
     }
     json_object_foreach((json_t *)o, key, v) {
-        if (strcmp(key, "argv") && strcmp(key, "env") && strcmp(key, "cwd")) {
-            snprintf(err, errlen, "command.%s is not known; a command has argv, env and cwd",
-                     key);
+        if (strcmp(key, "argv") && strcmp(key, "env") && strcmp(key, "cwd") &&
+            strcmp(key, "timeout_s")) {
+            snprintf(err, errlen, "command.%s is not known; a command has argv, env, cwd and "
+                                  "timeout_s", key);
             return NULL;
         }
     }
@@ -192,9 +199,17 @@ struct sl_command *sl_command_from_json(const json_t *o, const char *name,
         snprintf(err, errlen, "command.cwd must be a directory name");
         return NULL;
     }
+    if (timeout && (!json_is_number(timeout) || !(json_number_value(timeout) > 0) ||
+                    json_number_value(timeout) > SL_COMMAND_MAX_TIMEOUT)) {
+        snprintf(err, errlen, "command.timeout_s must be a number of seconds above 0 and at "
+                              "most %.0f (e.g. 30 or 0.5); leave it out for no limit",
+                 SL_COMMAND_MAX_TIMEOUT);
+        return NULL;
+    }
     if (!(c = calloc(1, sizeof *c)) || !(c->argv = calloc(json_array_size(argv) + 1, sizeof *c->argv)))
         goto oom;
     snprintf(c->name, sizeof c->name, "%s", name);
+    c->timeout_s = timeout ? json_number_value(timeout) : 0;
     json_array_foreach(argv, i, v) {
         snprintf(field, sizeof field, "command.argv[%zu]", i);
         if (!json_is_string(v) || (i == 0 && !*json_string_value(v))) {
@@ -256,6 +271,8 @@ json_t *sl_command_to_json(const struct sl_command *c)
     json_object_set_new(o, "env", env);
     if (c->cwd)
         json_object_set_new(o, "cwd", json_string(c->cwd));
+    if (c->timeout_s > 0)
+        json_object_set_new(o, "timeout_s", json_real(c->timeout_s));
     return o;
 }
 
@@ -533,12 +550,17 @@ static void confine_set(unsigned cores, cpu_set_t *set)
  * system calls on its own stack frames and never returns (posix_spawn does the same, but
  * cannot set the CPU affinity that --confine needs). Signals were blocked by the parent
  * before vfork; handlers inherited from the parent would run on the borrowed memory, so
- * every caught signal goes back to its default before the mask is cleared. */
+ * every caught signal goes back to its default before the mask is cleared. A timed run's child
+ * joins its keeper's process group first (pgid > 0): vfork suspends the parent until the
+ * exec, so the group is joined before the parent starts the deadline. */
 static _Noreturn void child_exec(const struct sl_command *c, const struct sl_command_opts *o,
-                       struct expanded *x, const cpu_set_t *cpus, int out, int err, int status)
+                                 struct expanded *x, const cpu_set_t *cpus, pid_t pgid, int out,
+                                 int err, int status)
 {
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     sigset_t none;
+    if (pgid > 0 && setpgid(0, pgid) != 0)
+        goto fail;
     if (null >= 0)
         dup2(null, 0);
     dup2(out, 1);
@@ -576,23 +598,26 @@ fail: {
 static __attribute__((noinline)) pid_t spawn_child(const struct sl_command *c,
                                                    const struct sl_command_opts *o,
                                                    struct expanded *x, const cpu_set_t *cpus,
-                                                   int out, int err, int status)
+                                                   pid_t pgid, int out, int err, int status)
 {
     sigset_t all, was;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &was);
     pid_t pid = vfork();
     if (pid == 0)
-        child_exec(c, o, x, cpus, out, err, status);
+        child_exec(c, o, x, cpus, pgid, out, err, status);
     int e = errno;
     pthread_sigmask(SIG_SETMASK, &was, NULL);
     errno = e;
     return pid;
 }
 
-/* Read both pipes until they close (or the child is gone and they stay open). */
-static void collect(pid_t pid, int fds[2], struct sl_command_result *r, int *ws, int *reaped,
-                    uint64_t *t_end)
+/* --- collecting --- */
+
+/* Read both pipes until they close (or the child is gone and they stay open). A timed run
+ * also waits, within its deadline, for a child that closed its pipes but runs on. */
+static void collect(pid_t pid, int fds[2], struct sl_watch *w, struct sl_command_result *r,
+                    int *ws, int *reaped, uint64_t *t_end)
 {
     struct line_buf *lb = malloc(sizeof *lb);
     char buf[16384];
@@ -601,9 +626,11 @@ static void collect(pid_t pid, int fds[2], struct sl_command_result *r, int *ws,
         lb->len = 0;
         lb->overflow = 0;
     }
-    while (fds[0] >= 0 || fds[1] >= 0) {
-        struct pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
-        int n = poll(p, 2, 200);
+    while (fds[0] >= 0 || fds[1] >= 0 || (w->pgid && !*reaped)) {
+        int pipes_open = fds[0] >= 0 || fds[1] >= 0;
+        struct pollfd p[3] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0},
+                              {pipes_open ? -1 : w->pidfd, POLLIN, 0}};
+        int n = poll(p, 3, sl_watch_wait_ms(w, sl_now_ns()));
         if (n < 0 && errno != EINTR)
             break;
         for (int k = 0; k < 2; k++) {
@@ -619,13 +646,18 @@ static void collect(pid_t pid, int fds[2], struct sl_command_result *r, int *ws,
                 fds[k] = -1;
             }
         }
-        if (n == 0 && !*reaped) { /* quiet: has the program exited, leaving the pipes open? */
-            if (wait4(pid, ws, WNOHANG, &r->ru) == pid) {
+        /* quiet, or only the exit left to wait for: has the program exited? */
+        if ((n == 0 || p[2].revents) && !*reaped) {
+            pid_t got = wait4(pid, ws, WNOHANG, &r->ru);
+            if (got == pid) {
                 *reaped = 1;
                 *t_end = sl_now_ns();
                 drain_until = *t_end + 1000000000u;
+            } else if (got < 0 && errno == ECHILD) {
+                break; /* reaped by someone else: the caller reports it */
             }
         }
+        r->timed_out = sl_watch_check(w, sl_now_ns());
         if (*reaped && sl_now_ns() > drain_until)
             break;
     }
@@ -642,6 +674,7 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
 {
     struct expanded x = {0};
     int out[2] = {-1, -1}, er[2] = {-1, -1}, st[2] = {-1, -1}, rc, ws = 0, reaped = 0;
+    struct sl_watch watch = SL_WATCH_NONE;
     cpu_set_t cpus;
     uint64_t t_end = 0;
 
@@ -660,13 +693,18 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
         rc = -SL_ESYS;
         goto out;
     }
+    if (c->timeout_s > 0 && (rc = sl_watch_start(&watch))) {
+        snprintf(err, errlen, "cannot fork the keeper of a timed run: %s", strerror(errno));
+        goto out;
+    }
     uint64_t t0 = sl_now_ns();
-    pid_t pid = spawn_child(c, o, &x, &cpus, out[1], er[1], st[1]);
+    pid_t pid = spawn_child(c, o, &x, &cpus, watch.pgid, out[1], er[1], st[1]);
     if (pid < 0) {
         snprintf(err, errlen, "cannot start a process: %s", strerror(errno));
         rc = -SL_ESYS;
         goto out;
     }
+    sl_watch_arm(&watch, pid, t0, c->timeout_s);
     close(out[1]);
     close(er[1]);
     close(st[1]);
@@ -677,7 +715,7 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
         ;
     int fds[2] = {out[0], er[0]};
     out[0] = er[0] = -1;
-    collect(pid, fds, r, &ws, &reaped, &t_end);
+    collect(pid, fds, &watch, r, &ws, &reaped, &t_end);
     if (!reaped) {
         pid_t w;
         while ((w = wait4(pid, &ws, 0, &r->ru)) < 0 && errno == EINTR)
@@ -699,6 +737,7 @@ int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
     r->code = r->exited ? WEXITSTATUS(ws) : WTERMSIG(ws);
     rc = 0;
 out:
+    sl_watch_end(&watch);
     for (int k = 0; k < 2; k++) {
         if (out[k] >= 0)
             close(out[k]);

@@ -13,6 +13,12 @@
  * The child stays in the engine's process group, so a cancel that kills the engine's group
  * kills the program and every worker it started.
  *
+ * A program with a timeout (timeout_s) runs instead in a process group of its own, so that
+ * at the deadline its whole tree can be killed without the engine: SIGTERM to the group,
+ * SIGKILL after SL_WATCH_GRACE_NS, and the run is a failed one (r->timed_out). That group
+ * is held by a small keeper process, forked before the timed region, which kills the group
+ * when the engine dies (a cancel's SIGKILL, a Ctrl-C): nothing outlives the engine (watch.h).
+ *
  * The child's stdout and stderr are read as it runs and only their last SL_COMMAND_TAIL bytes
  * are kept, so a chatty program costs bounded memory. A stdout line `scalelab: {json}` is the
  * program's own report (see struct sl_report); lines that do not parse are counted and the
@@ -34,6 +40,7 @@
 #define SL_COMMAND_MAX_ARG 4096u      /* bytes of one argv or env entry, expanded */
 #define SL_COMMAND_MAX_PHASES 8u      /* phases kept from a report */
 #define SL_COMMAND_MAX_VARS 8u        /* placeholder values besides {cores} */
+#define SL_COMMAND_MAX_TIMEOUT 86400.0 /* seconds: the longest timeout_s a program may ask */
 
 /* A program as the sweep runs it. Built by sl_command_from_json; free with sl_command_free. */
 struct sl_command {
@@ -44,6 +51,7 @@ struct sl_command {
     char **env_values;      /* ... and value template */
     unsigned nenv;
     char *cwd;              /* working directory, or NULL for the engine's */
+    double timeout_s;       /* seconds one run may take before it is killed; 0: no limit */
 };
 
 /* Placeholder values and how to start the child, for one run. */
@@ -87,17 +95,20 @@ struct sl_command_result {
     struct rusage ru;          /* wait4's: the program and the descendants it waited for */
     int exited;                /* 1: it exited (status in code); 0: killed by signal `code` */
     int code;                  /* exit status or signal number */
+    int timed_out;             /* 1: it ran past the command's timeout_s and its process group
+                                * was killed (then exited is 0 or its status after SIGTERM) */
     struct sl_tail out, err;   /* the last bytes of stdout and stderr */
     struct sl_report report;   /* its report lines */
 };
 
-/* A program from JSON {"argv": [...], "env": {...}, "cwd": "..."} with the given curve name.
+/* A program from JSON {"argv": [...], "env": {...}, "cwd": "...", "timeout_s": s} with the
+ * given curve name (timeout_s: a number > 0 and <= SL_COMMAND_MAX_TIMEOUT, absent: no limit).
  * vars lists the placeholders that may appear besides {cores}. Returns NULL with one sentence
  * in err (naming the field) when the object is malformed or uses an unknown placeholder. */
 struct sl_command *sl_command_from_json(const json_t *o, const char *name,
                                         const char *const *vars, unsigned nvars, char *err,
                                         size_t errlen);
-/* The program as JSON (new reference): {"argv", "env", "cwd"?}. */
+/* The program as JSON (new reference): {"argv", "env", "cwd"?, "timeout_s"?}. */
 json_t *sl_command_to_json(const struct sl_command *c);
 void sl_command_free(struct sl_command *c);
 
@@ -110,7 +121,8 @@ int sl_command_expand(const char *template, const struct sl_command_opts *o, cha
 /* Run the program once. Returns 0 when it ran (whatever its exit status: see r->exited and
  * r->code), or a negative SL_E* code with a sentence in err when it could not be started
  * (no such program, fork failed); the exec failure of a missing program is reported as
- * -SL_ENOENT. r must be zeroed before the first call; free its buffers with
+ * -SL_ENOENT. A run past c->timeout_s returns 0 with r->timed_out set, its process group
+ * killed and reaped. r must be zeroed before the first call; free its buffers with
  * sl_command_result_free (r may then be reused). */
 int sl_command_run(const struct sl_command *c, const struct sl_command_opts *o,
                    struct sl_command_result *r, char *err, size_t errlen);

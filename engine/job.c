@@ -44,7 +44,7 @@ void sl_job_limits_default(struct sl_job_limits *lim)
 
 /* The job field the last refusal on this thread concerns ("cores", "params.samples"), so that
  * a form can show the message next to that field. */
-static _Thread_local char last_field[64];
+static _Thread_local char last_field[112];
 
 const char *sl_job_error_field(void)
 {
@@ -428,7 +428,7 @@ static int parse_program_params(const json_t *o, struct sl_job *job, char *err, 
 static int parse_program(const json_t *v, size_t i, struct sl_job *job, char *err, size_t errlen)
 {
     const char *vars[SL_COMMAND_MAX_VARS];
-    char field[32], why[400];
+    char field[96], why[400];
     json_t *cmd = json_object();
     const char *key, *name = "command";
     const json_t *x;
@@ -470,7 +470,12 @@ static int parse_program(const json_t *v, size_t i, struct sl_job *job, char *er
     if (!c) {
         /* the command module names its fields "command.x": say which program */
         const char *rest = strncmp(why, "command", 7) == 0 ? why + 7 : why;
-        FAIL_AT("%s", field, SL_EINVAL, "%s%s%s", field, *rest == '.' || *rest == '[' ? "" : ": ", rest);
+        if (*rest == '.' || *rest == '[') { /* the field is the command's: command.timeout_s */
+            size_t n = strcspn(rest, " :"), used = strlen(field);
+            snprintf(field + used, sizeof field - used, "%.*s", (int)n, rest);
+            FAIL_AT("%s", field, SL_EINVAL, "%.*s%s", (int)used, field, rest);
+        }
+        FAIL_AT("%s", field, SL_EINVAL, "%s: %s", field, rest);
     }
     job->programs[job->nprograms++] = (struct sl_program_spec){.cmd = c, .parallel = parallel};
     return 0;

@@ -66,6 +66,8 @@ static const char usage_text[] =
     "  --env NAME=VALUE          an environment variable for it, placeholders allowed (repeatable)\n"
     "  --cwd DIR                 its working directory\n"
     "  --confine                 run it on `cores` CPUs only (sched_setaffinity)\n"
+    "  --timeout SECONDS         kill a run (its whole process group) after SECONDS, e.g. 30\n"
+    "                            or 0.5; the point fails and the sweep goes on (default: none)\n"
     "  --no-thread-env           do not set OMP/MKL/OPENBLAS/NUMBA_NUM_THREADS = cores\n"
     "  --tolerance X             the reported results must agree within X\n"
     "  --no-progress             no progress bar on stderr\n"
@@ -244,7 +246,7 @@ static int on_measure(void *arg, const struct sl_measurement *m)
         c->cap = cap;
     }
     /* A program that failed says nothing about speed; its measurement line still says why. */
-    if (!m->program || (m->program->exited && m->program->code == 0))
+    if (!m->program || (m->program->exited && m->program->code == 0 && !m->program->timed_out))
         sl_measurement_to_sample(m, &c->samples[c->nsamples++]);
     c->unit = m->shape.unit;
     if (!m->verified && c->unverified++ == 0)
@@ -438,7 +440,7 @@ static void print_table(const struct sl_job *job, const struct sl_analysis *a, c
 enum { OPT_BACKENDS = 256, OPT_CORES, OPT_SET, OPT_REPEATS, OPT_WARMUP, OPT_SCALING,
        OPT_VARIANT, OPT_AFFINITY, OPT_SCHEDULE, OPT_CHUNK, OPT_OVERSUB, OPT_JOB, OPT_CALIB,
        OPT_JSON, OPT_NOPROGRESS, OPT_NAME, OPT_ENV, OPT_CWD, OPT_CONFINE, OPT_NOTHREADENV,
-       OPT_TOLERANCE, OPT_TPR, OPT_HOSTFILE };
+       OPT_TOLERANCE, OPT_TPR, OPT_HOSTFILE, OPT_TIMEOUT };
 
 static const struct option run_options[] = {
     {"backends", required_argument, NULL, OPT_BACKENDS},
@@ -462,18 +464,18 @@ static const struct option run_options[] = {
     {"env", required_argument, NULL, OPT_ENV},
     {"cwd", required_argument, NULL, OPT_CWD},
     {"confine", no_argument, NULL, OPT_CONFINE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"no-thread-env", no_argument, NULL, OPT_NOTHREADENV},
     {"tolerance", required_argument, NULL, OPT_TOLERANCE},
     {NULL, 0, NULL, 0},
 };
 
-/* Turn run's flags into a job object; returns 0 or an exit status. */
 /* The program after "--" as the job's "command" (or "programs" when --name is given). */
 static int program_args(int argc, char **argv, json_t *job, json_t *cmd, const char *name)
 {
-    json_t *args = json_array();
     if (argc == 0)
         return usage_error("%s", "run: -- must be followed by the program to run");
+    json_t *args = json_array();
     for (int i = 0; i < argc; i++)
         json_array_append_new(args, json_string(argv[i]));
     json_object_set_new(cmd, "argv", args);
@@ -486,10 +488,12 @@ static int program_args(int argc, char **argv, json_t *job, json_t *cmd, const c
     return 0;
 }
 
-static int parse_run_args(int argc, char **argv, json_t *job, const char **job_file,
-                          const char **calib_file, int *json, int *progress)
+/* run's flags into job; cmd collects the program's own (argv, env, cwd, timeout_s) and is
+ * the caller's to free, so that every usage error below can simply return. */
+static int parse_run_flags(int argc, char **argv, json_t *job, json_t *cmd, const char **job_file,
+                           const char **calib_file, int *json, int *progress)
 {
-    json_t *params = json_object(), *cmd = json_object(), *env = json_object();
+    json_t *params = json_object(), *env = json_object();
     int opt, bad = 0, flags = 0, nprog = 0, program = 0, rc;
     const char *name = NULL;
     double d;
@@ -585,6 +589,12 @@ static int parse_run_args(int argc, char **argv, json_t *job, const char **job_f
         case OPT_CONFINE:
             json_object_set_new(job, "confine", json_true());
             break;
+        case OPT_TIMEOUT:
+            if (sl_parse_number(optarg, &d) || !(d > 0) || d > SL_COMMAND_MAX_TIMEOUT)
+                return usage_error("--timeout takes seconds above 0 and at most 86400, e.g. 30 "
+                                   "or 0.5, not '%s'", optarg);
+            json_object_set_new(cmd, "timeout_s", json_real(d));
+            break;
         case OPT_NOTHREADENV:
             json_object_set_new(job, "thread_env", json_false());
             break;
@@ -604,7 +614,6 @@ static int parse_run_args(int argc, char **argv, json_t *job, const char **job_f
         if (*job_file)
             return usage_error("%s", "run: --job carries the whole job; do not add -- PROGRAM");
         rc = program_args(nprog, argv + argc + 1, job, cmd, name);
-        json_decref(cmd);
         if (rc)
             return rc;
         if (optind < argc)
@@ -615,9 +624,10 @@ static int parse_run_args(int argc, char **argv, json_t *job, const char **job_f
             json_object_del(job, "params");
         return 0;
     }
-    if (json_object_size(env) || json_object_get(cmd, "cwd") || name)
-        bad = usage_error("%s", "run: --name, --env and --cwd are for a program: add -- PROGRAM ARGS");
-    json_decref(cmd);
+    if (json_object_size(env) || json_object_get(cmd, "cwd") || json_object_get(cmd, "timeout_s") ||
+        name)
+        bad = usage_error("%s", "run: --name, --env, --cwd and --timeout are for a program: add "
+                                "-- PROGRAM ARGS");
     if (bad)
         return bad;
     if (optind < argc)
@@ -631,6 +641,17 @@ static int parse_run_args(int argc, char **argv, json_t *job, const char **job_f
     if (json_object_size(params) == 0)
         json_object_del(job, "params");
     return 0;
+}
+
+/* Turn run's flags into a job object; returns 0 or an exit status. */
+static int parse_run_args(int argc, char **argv, json_t *job, const char **job_file,
+                          const char **calib_file, int *json, int *progress)
+{
+    json_t *cmd = json_object();
+    int rc = cmd ? parse_run_flags(argc, argv, job, cmd, job_file, calib_file, json, progress)
+                 : usage_error("%s", "out of memory");
+    json_decref(cmd);
+    return rc;
 }
 
 static void load_calibration(const char *file, const struct sl_host *h, struct sl_calib *c,

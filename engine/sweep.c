@@ -338,12 +338,15 @@ static uint64_t phase_ns(const struct sl_report *r, const char *name)
     return 0;
 }
 
-/* Why a program's run failed: its exit status or signal and the end of its stderr. */
-static void program_failure(const struct sl_command_result *r, char *msg, size_t len)
+/* Why a program's run failed: its timeout, exit status or signal, and the end of its stderr. */
+static void program_failure(const struct sl_command *c, const struct sl_command_result *r,
+                            char *msg, size_t len)
 {
     char tail[768];
-    int n = r->exited ? snprintf(msg, len, "exited with status %d", r->code)
-                      : snprintf(msg, len, "killed by signal %d (%s)", r->code, strsignal(r->code));
+    int n = r->timed_out ? snprintf(msg, len, "timed out after %g s (killed the process group)",
+                                    c->timeout_s)
+          : r->exited    ? snprintf(msg, len, "exited with status %d", r->code)
+                         : snprintf(msg, len, "killed by signal %d (%s)", r->code, strsignal(r->code));
     sl_tail_last(&r->err, tail, sizeof tail);
     if (tail[0] && n > 0 && (size_t)n < len)
         snprintf(msg + n, len - (size_t)n, ": %s", tail);
@@ -400,9 +403,9 @@ static int run_program(struct sl_sweep *s, unsigned pi, unsigned rep, struct sl_
     m->value = rep_->result;
     m->program = r;
     m->keep_output = rep + 1 == job->repeats;
-    m->verified = r->exited && r->code == 0;
+    m->verified = r->exited && r->code == 0 && !r->timed_out;
     if (!m->verified) {
-        program_failure(r, m->message, sizeof m->message);
+        program_failure(pt->cmd, r, m->message, sizeof m->message);
         m->keep_output = 1;
         return 0;
     }
@@ -482,7 +485,10 @@ static void program_to_json(json_t *o, const struct sl_measurement *m)
     json_t *phases = json_object();
     for (unsigned i = 0; phases && i < r->report.nphases; i++)
         json_object_set_new(phases, r->report.phase_name[i], json_real(r->report.phase_s[i]));
-    json_object_set_new(o, "exit", json_pack("{sbsi}", "exited", r->exited, "code", r->code));
+    json_t *exit = json_pack("{sbsi}", "exited", r->exited, "code", r->code);
+    if (exit && r->timed_out)
+        json_object_set_new(exit, "timed_out", json_true());
+    json_object_set_new(o, "exit", exit);
     /* ("phases" is the workload's phase count; a program's named phases are its own) */
     json_object_set_new(o, "program_phases", phases);
     json_object_set_new(o, "reported", json_boolean(r->report.present));

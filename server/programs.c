@@ -21,6 +21,7 @@
 #include "sl.h"
 
 #define MAX_CHOSEN 16u /* programs in one run, as backends in a built-in run */
+#define PROBE_TIMEOUT_S 60.0 /* seconds a program's probe may take before it is killed */
 
 struct group {
     json_t *def;                 /* the group's definition (programs removed) */
@@ -141,6 +142,17 @@ static int check_params(const json_t *params, const char *f, char *err, size_t e
     return 0;
 }
 
+/* The command fields of a definition, as the engine takes them (new reference). */
+static json_t *engine_command(const json_t *d)
+{
+    static const char *const keys[] = {"env", "cwd", "timeout_s", NULL};
+    json_t *cmd = json_pack("{sO}", "argv", json_object_get(d, "argv"));
+    for (const char *const *k = keys; cmd && *k; k++)
+        if (json_object_get(d, *k))
+            json_object_set(cmd, *k, json_object_get(d, *k));
+    return cmd;
+}
+
 /* Check one program's definition (after {dir}); vars are the group's parameters. */
 static int check_program(const json_t *d, const char *f, const char *const *vars, unsigned nvars,
                          char *err, size_t errlen)
@@ -159,11 +171,7 @@ static int check_program(const json_t *d, const char *f, const char *const *vars
     if (!strings(json_object_get(d, "requires"), 1) ||
         ((v = json_object_get(d, "probe")) && !strings(v, 0)))
         BAD("%s: requires is a list of package names, probe a command (a list of strings)", f);
-    json_t *cmd = json_pack("{sO}", "argv", json_object_get(d, "argv"));
-    if (json_object_get(d, "env"))
-        json_object_set(cmd, "env", json_object_get(d, "env"));
-    if (json_object_get(d, "cwd"))
-        json_object_set(cmd, "cwd", json_object_get(d, "cwd"));
+    json_t *cmd = engine_command(d);
     struct sl_command *c = sl_command_from_json(cmd, "p", vars, nvars, why, sizeof why);
     json_decref(cmd);
     if (!c)
@@ -380,18 +388,21 @@ static void probe_run(struct program *p)
         size_t used = strlen(need);
         snprintf(need + used, sizeof need - used, "%s%s", i ? " " : "", json_string_value(x));
     }
-    json_t *cmd = json_pack("{sO}", "argv", argv);
+    /* Bounded: a hung probe would hold GET /api/programs (and the registry's lock) forever. */
+    json_t *cmd = json_pack("{sOsf}", "argv", argv, "timeout_s", PROBE_TIMEOUT_S);
     struct sl_command *c = sl_command_from_json(cmd, "probe", NULL, 0, why, sizeof why);
     struct sl_command_opts o = {.cores = 1};
     struct sl_command_result res = {0};
     json_decref(cmd);
     int rc = c ? sl_command_run(c, &o, &res, why, sizeof why) : -SL_EINVAL;
-    if (rc == 0 && res.exited && res.code == 0) {
+    if (rc == 0 && res.exited && res.code == 0 && !res.timed_out) {
         sl_command_result_free(&res);
         sl_command_free(c);
         return;
     }
-    if (rc == 0) {
+    if (rc == 0 && res.timed_out) {
+        snprintf(why, sizeof why, "its probe did not finish within %.0f s", PROBE_TIMEOUT_S);
+    } else if (rc == 0) {
         sl_tail_last(&res.err, last, sizeof last);
         char *nl = strrchr(last, '\n'); /* the last line says it best (ModuleNotFoundError: ...) */
         snprintf(why, sizeof why, "%s", nl ? nl + 1 : last[0] ? last : "its probe failed");
@@ -420,6 +431,8 @@ static json_t *program_json(struct program *p)
     json_t *o = json_object();
     for (const char *const *k = keys; *k; k++)
         json_object_set(o, *k, json_object_get(p->def, *k));
+    if (json_object_get(p->def, "timeout_s"))
+        json_object_set(o, "timeout_s", json_object_get(p->def, "timeout_s"));
     json_object_set_new(o, "baseline", json_boolean(json_is_true(json_object_get(p->def, "baseline"))));
     json_object_set_new(o, "parallel", json_boolean(!json_is_false(json_object_get(p->def, "parallel"))));
     json_object_set_new(o, "available", json_boolean(p->available));
@@ -469,15 +482,13 @@ static struct program *find(struct sl_programs *r, const char *name)
     return NULL;
 }
 
-/* The engine's entry for a program: name, argv, env, cwd, parallel. */
+/* The engine's entry for a program: name, argv, env, cwd, timeout_s, parallel. */
 static json_t *engine_program(const struct program *p)
 {
-    json_t *o = json_pack("{sOsO}", "name", json_object_get(p->def, "name"), "argv",
-                          json_object_get(p->def, "argv"));
-    if (json_object_get(p->def, "env"))
-        json_object_set(o, "env", json_object_get(p->def, "env"));
-    if (json_object_get(p->def, "cwd"))
-        json_object_set(o, "cwd", json_object_get(p->def, "cwd"));
+    json_t *o = engine_command(p->def);
+    if (!o)
+        return NULL;
+    json_object_set(o, "name", json_object_get(p->def, "name"));
     json_object_set_new(o, "parallel", json_boolean(!json_is_false(json_object_get(p->def, "parallel"))));
     return o;
 }

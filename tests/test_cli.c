@@ -489,6 +489,10 @@ Test(cli, a_program_after_double_dash, .timeout = 60)
         "run --name x --cores 1",                    /* a program option without a program */
         "run --cores 1 -- x '{nope}'",               /* an unknown placeholder */
         "run --job - -- true",                       /* a job file and a program */
+        "run --timeout 0 --cores 1 -- true",         /* a timeout must be above 0 */
+        "run --timeout soon --cores 1 -- true",      /* ... and a number */
+        "run --timeout 86401 --cores 1 -- true",     /* ... of at most a day */
+        "run --timeout 5 pi",                        /* a program option without a program */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = engine(bad[i], "{}");
@@ -496,4 +500,29 @@ Test(cli, a_program_after_double_dash, .timeout = 60)
         cr_assert(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "%s: one line: %s", bad[i], r.err);
         result_free(&r);
     }
+}
+
+/* --timeout: a run past it is killed, a failed point whose message says so (exit 3: a point
+ * failed), and the sweep goes on to the next core count. */
+Test(cli, timeout_kills_a_slow_program_and_the_sweep_goes_on, .timeout = 60)
+{
+    struct result r = engine("run --cores 1,2 --repeats 1 --warmup 0 --timeout 0.5 --json -- "
+                             "sh -c 'echo slow >&2; sleep {cores}0'", NULL);
+    cr_assert_eq(r.status, 3, "exit 3 when points failed: %s", r.err);
+    unsigned failed = 0;
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        json_t *o = json_loads(line, 0, NULL);
+        cr_assert_not_null(o, "%s", line);
+        if (strcmp(json_string_value(json_object_get(o, "type")), "measurement") == 0) {
+            const char *msg = json_string_value(json_object_get(o, "message"));
+            cr_assert(json_is_false(json_object_get(o, "verified")), "%s", line);
+            cr_assert(msg && strstr(msg, "timed out after 0.5 s") && strstr(msg, "slow"), "%s", line);
+            cr_assert(json_is_true(json_object_get(json_object_get(o, "exit"), "timed_out")), "%s", line);
+            failed++;
+        }
+        json_decref(o);
+    }
+    cr_assert_eq(failed, 2, "both core counts were run and timed out");
+    cr_assert(strstr(r.err, "timed out"), "the summary line says why: %s", r.err);
+    result_free(&r);
 }

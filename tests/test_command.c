@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "command.h"
 #include "ompenv.h"
@@ -418,7 +421,11 @@ Test(command, program_jobs_are_checked_and_round_trip)
     char err[512];
     cr_assert_lt(parse_job("{\"command\": {\"argv\": [\"x\", \"{n}\"]}}", &job, err, sizeof err), 0);
     cr_assert(strstr(err, "{n}"), "%s", err);
-    cr_assert_str_eq(sl_job_error_field(), "command");
+    cr_assert_str_eq(sl_job_error_field(), "command.argv[1]");
+    cr_assert_lt(parse_job("{\"programs\": [{\"name\": \"a\", \"argv\": [\"x\"], \"timeout_s\": -1}]}",
+                           &job, err, sizeof err), 0);
+    cr_assert_str_eq(sl_job_error_field(), "programs[0].timeout_s");
+    cr_assert(strncmp(err, "programs[0].timeout_s must be", 29) == 0, "%s", err);
     cr_assert_lt(parse_job("{\"command\": {\"argv\": [\"x\"]}, \"backends\": [\"serial\"]}", &job, err,
                            sizeof err), 0);
     cr_assert_str_eq(sl_job_error_field(), "backends");
@@ -431,7 +438,7 @@ Test(command, program_jobs_are_checked_and_round_trip)
 
     cr_assert_eq(parse_job("{\"workload\": \"pi\", \"programs\": [{\"name\": \"loop\", \"argv\": [\"x\", "
                            "\"{samples}\"], \"parallel\": false}, {\"name\": \"mp\", \"argv\": [\"y\"], "
-                           "\"env\": {\"W\": \"{cores}\"}}], \"params\": {\"samples\": 1e6}, "
+                           "\"env\": {\"W\": \"{cores}\"}, \"timeout_s\": 2.5}], \"params\": {\"samples\": 1e6}, "
                            "\"size_param\": \"samples\", \"baseline\": \"loop\", \"confine\": true, "
                            "\"thread_env\": false, \"tolerance\": 0, \"cores\": [1, 2]}",
                            &job, err, sizeof err), 0, "%s", err);
@@ -443,6 +450,8 @@ Test(command, program_jobs_are_checked_and_round_trip)
     cr_assert_str_eq(back.label, "pi");
     cr_assert_str_eq(back.baseline, "loop");
     cr_assert(back.confine && !back.thread_env && back.tolerance == 0);
+    cr_assert_eq(back.programs[1].cmd->timeout_s, 2.5, "a program's timeout_s round-trips");
+    cr_assert_eq(back.programs[0].cmd->timeout_s, 0);
     struct sl_sweep *s = sl_sweep_new(&back);
     cr_assert_eq(sl_sweep_npoints(s), 3, "the one-core program runs once, the other at 1 and 2");
     cr_assert_eq(sl_sweep_size(s, 0), 1e6);
@@ -451,4 +460,217 @@ Test(command, program_jobs_are_checked_and_round_trip)
     json_decref(j2);
     sl_job_clear(&job);
     sl_job_clear(&back);
+}
+
+/* --- timeouts --- */
+
+/* Run argv_json (a command object) once; returns sl_command_run's code. */
+static int run_json(const char *json, struct sl_command_result *r)
+{
+    struct sl_command *c = make(json, NULL, 0);
+    struct sl_command_opts o = opts(1);
+    char err[256] = "";
+    int rc = sl_command_run(c, &o, r, err, sizeof err);
+    cr_assert_eq(rc, 0, "ran: %s", err);
+    sl_command_free(c);
+    return rc;
+}
+
+/* Whether pid is a live process (a zombie awaiting its reaper is not). */
+static int alive(long pid)
+{
+    char path[64], line[256];
+    int live = 0;
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "State:", 6) == 0)
+            live = strchr(line, 'Z') == NULL;
+    fclose(f);
+    return live;
+}
+
+static long read_pid(const char *path)
+{
+    long pid = 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    return pid;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+Test(command, timeout_s_is_checked_and_round_trips)
+{
+    static const char *const bad[] = {"0", "-1", "\"5\"", "86401", "true", "null"};
+    char text[128], err[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "{\"argv\": [\"x\"], \"timeout_s\": %s}", bad[i]);
+        json_t *o = json_loads(text, 0, NULL);
+        err[0] = '\0';
+        cr_assert_null(sl_command_from_json(o, "t", NULL, 0, err, sizeof err), "%s is refused", text);
+        cr_assert(strstr(err, "command.timeout_s") && strstr(err, "86400"), "%s: %s", bad[i], err);
+        json_decref(o);
+    }
+    struct sl_command *c = make("{\"argv\": [\"x\"], \"timeout_s\": 0.5}", NULL, 0);
+    cr_assert_eq(c->timeout_s, 0.5);
+    json_t *j = sl_command_to_json(c);
+    cr_assert_eq(json_number_value(json_object_get(j, "timeout_s")), 0.5, "timeout_s round-trips");
+    json_decref(j);
+    sl_command_free(c);
+    c = make("{\"argv\": [\"x\"]}", NULL, 0);
+    cr_assert_eq(c->timeout_s, 0, "absent: no limit");
+    j = sl_command_to_json(c);
+    cr_assert_null(json_object_get(j, "timeout_s"));
+    json_decref(j);
+    sl_command_free(c);
+}
+
+Test(command, a_program_past_its_timeout_is_killed, .timeout = 30)
+{
+    struct sl_command_result r = {0};
+    uint64_t t0 = sl_now_ns();
+    run_json("{\"argv\": [\"sleep\", \"5\"], \"timeout_s\": 0.5}", &r);
+    double took = (sl_now_ns() - t0) / 1e9;
+    cr_assert(r.timed_out, "the run is marked timed out");
+    cr_assert(!r.exited && r.code == SIGTERM, "sleep died of the SIGTERM (%d %d)", r.exited, r.code);
+    cr_assert_geq(r.wall_ns, 500000000u, "it ran until the deadline: %llu ns",
+                  (unsigned long long)r.wall_ns);
+    cr_assert_lt(took, 4.0, "it did not run its 5 s: %.2f s", took);
+    sl_command_result_free(&r);
+}
+
+/* A program that closed its pipes is still bounded: its exit is waited for within the
+ * deadline, not with a blocking wait4. */
+Test(command, a_program_that_closed_its_output_still_times_out, .timeout = 30)
+{
+    struct sl_command_result r = {0};
+    uint64_t t0 = sl_now_ns();
+    run_json("{\"argv\": [\"sh\", \"-c\", \"exec >&- 2>&-; sleep 5\"], \"timeout_s\": 0.5}", &r);
+    double took = (sl_now_ns() - t0) / 1e9;
+    cr_assert(r.timed_out);
+    cr_assert_lt(took, 4.0, "killed at the deadline: %.2f s", took);
+    sl_command_result_free(&r);
+}
+
+/* SIGTERM may be ignored: SIGKILL follows after the grace, to the whole group, so a child
+ * that would write a file later never writes it. */
+Test(command, sigkill_follows_and_the_whole_group_dies, .timeout = 30)
+{
+    char late[] = "/tmp/sl-late-XXXXXX", pidf[64], json[1024];
+    int fd = mkstemp(late);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    unlink(late);
+    snprintf(pidf, sizeof pidf, "%s.pid", late);
+    snprintf(json, sizeof json,
+             "{\"argv\": [\"sh\", \"-c\", \"trap '' TERM; (sleep 3; echo late > %s) & echo $! > %s; "
+             "echo started >&2; sleep 5\"], \"timeout_s\": 0.5}", late, pidf);
+    struct sl_command_result r = {0};
+    uint64_t t0 = sl_now_ns();
+    run_json(json, &r);
+    double took = (sl_now_ns() - t0) / 1e9;
+    cr_assert(r.timed_out);
+    cr_assert(!r.exited && r.code == SIGKILL, "SIGTERM ignored, SIGKILL after the grace (%d %d)",
+              r.exited, r.code);
+    cr_assert_lt(took, 4.0, "%.2f s", took);
+    char tail[64];
+    sl_tail_last(&r.err, tail, sizeof tail);
+    cr_assert_str_eq(tail, "started", "the stderr before the kill is kept");
+    long child = read_pid(pidf);
+    cr_assert_gt(child, 0, "the child's pid was written");
+    cr_assert(!alive(child), "the background child %ld was killed with the group", child);
+    double left = 3.5 - (sl_now_ns() - t0) / 1e9; /* past the moment it would have written */
+    if (left > 0)
+        sleep_s(left);
+    cr_assert_neq(access(late, F_OK), 0, "the child never wrote its file");
+    unlink(pidf);
+    sl_command_result_free(&r);
+}
+
+Test(command, a_program_within_its_timeout_is_unaffected, .timeout = 30)
+{
+    struct sl_command_result r = {0};
+    run_json("{\"argv\": [\"sh\", \"-c\", \"sleep 0.2; echo out; echo err >&2; exit 3\"], "
+             "\"timeout_s\": 20}", &r);
+    cr_assert(!r.timed_out);
+    cr_assert(r.exited && r.code == 3, "its own exit status (%d %d)", r.exited, r.code);
+    cr_assert(r.wall_ns >= 200000000u && r.wall_ns < 5000000000u, "wall %llu ns",
+              (unsigned long long)r.wall_ns);
+    char buf[64];
+    sl_tail_last(&r.out, buf, sizeof buf);
+    cr_assert_str_eq(buf, "out");
+    sl_tail_last(&r.err, buf, sizeof buf);
+    cr_assert_str_eq(buf, "err");
+    run_json("{\"argv\": [\"true\"], \"timeout_s\": 20}", &r);
+    cr_assert(!r.timed_out && r.exited && r.code == 0);
+    sl_command_result_free(&r);
+}
+
+/* The engine dies mid-run (a cancel's SIGKILL): the keeper kills the timed program's group,
+ * which is not the engine's. Here a forked process plays the engine. */
+Test(command, the_timed_group_dies_with_the_engine, .timeout = 30)
+{
+    char pidf[] = "/tmp/sl-grp-XXXXXX", json[512];
+    int fd = mkstemp(pidf);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    unlink(pidf);
+    snprintf(json, sizeof json, "{\"argv\": [\"sh\", \"-c\", \"sleep 30 & echo $! > %s; wait\"], "
+                                "\"timeout_s\": 60}", pidf);
+    pid_t eng = fork();
+    cr_assert_geq(eng, 0);
+    if (eng == 0) {
+        struct sl_command_result r = {0};
+        struct sl_command_opts o = opts(1);
+        char err[256];
+        json_t *j = json_loads(json, 0, NULL);
+        struct sl_command *c = sl_command_from_json(j, "t", NULL, 0, err, sizeof err);
+        _exit(c ? sl_command_run(c, &o, &r, err, sizeof err) == 0 ? 0 : 1 : 2);
+    }
+    long child = 0;
+    for (int i = 0; i < 100 && !(child = read_pid(pidf)); i++)
+        sleep_s(0.05);
+    cr_assert_gt(child, 0, "the program started its sleep");
+    cr_assert(alive(child));
+    kill(eng, SIGKILL);
+    waitpid(eng, NULL, 0);
+    for (int i = 0; i < 60 && alive(child); i++)
+        sleep_s(0.05);
+    cr_assert(!alive(child), "the sleep %ld died with the engine", child);
+    unlink(pidf);
+}
+
+Test(command, a_timed_out_program_is_a_failed_point_and_the_sweep_goes_on, .timeout = 60)
+{
+    struct sl_job job;
+    char err[512];
+    cr_assert_eq(parse_job("{\"programs\": ["
+                           "{\"name\": \"ok\", \"argv\": [\"sh\", \"-c\", \"echo 'scalelab: {\\\"result\\\": 1}'\"]},"
+                           "{\"name\": \"hang\", \"argv\": [\"sh\", \"-c\", \"echo stuck >&2; sleep 5\"], "
+                           "\"timeout_s\": 0.3}],"
+                           " \"cores\": [1, 2], \"repeats\": 1, \"warmup\": 0}",
+                           &job, err, sizeof err), 0, "%s", err);
+    struct sl_sweep *s = sl_sweep_new(&job);
+    struct seen seen = {0};
+    uint64_t t0 = sl_now_ns();
+    cr_assert_eq(sl_sweep_run(s, collect_m, NULL, &seen, err, sizeof err), 0, "%s", err);
+    cr_assert_lt((sl_now_ns() - t0) / 1e9, 8.0, "two timed-out runs, not two 5 s sleeps");
+    cr_assert_eq(seen.n, 4, "every run measured");
+    cr_assert_eq(seen.failed, 2, "the hanging program's runs failed");
+    cr_assert(strstr(seen.msg, "timed out after 0.3 s (killed the process group)") &&
+              strstr(seen.msg, "stuck"), "%s", seen.msg);
+    sl_sweep_free(s);
+    sl_job_clear(&job);
 }

@@ -419,6 +419,11 @@ Test(job, refusals_name_the_field_they_concern)
         {"{\"workload\": \"pi\", \"colour\": 1}", "colour"},
         {"{\"workload\": \"paths\", \"params\": {\"m\": 1e6}, \"cores\": [1, 2], \"scaling\": \"weak\"}",
          "params.m"},
+        {"{\"command\": {\"argv\": [\"x\"], \"timeout_s\": 0}}", "command.timeout_s"},
+        {"{\"command\": {\"argv\": [\"x\"], \"timeout_s\": 1e9}}", "command.timeout_s"},
+        {"{\"programs\": [{\"name\": \"a\", \"argv\": [\"x\"]}, {\"name\": \"b\", "
+         "\"argv\": [\"y\"], \"timeout_s\": \"5\"}]}", "programs[1].timeout_s"},
+        {"{\"command\": {\"argv\": [\"x\", \"{nope}\"]}}", "command.argv[1]"},
     };
     struct sl_job_limits lim = {.max_cores = 2, .max_memory = 4e9};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -3,7 +3,7 @@
 //
 // Built from GET /api/programs and /api/system. A group run posts {programs: [names],
 // params, cores, repeats, warmup, confine, thread_env}; a command posts {command: {argv,
-// env}, ...}. The server checks everything again (names, ranges, its --allow-commands) and
+// env, timeout_s?}, ...}. The server checks everything again (names, ranges, its --allow-commands) and
 // its refusal is shown next to the field it names. The run view charts programs as it
 // charts backends: each program is one curve.
 
@@ -141,12 +141,17 @@ function readBody() {
     const argv = lines($('#program-command').value);
     if (!argv.length) throw new FieldError('command', 'command: write the program and its arguments, one per line');
     body.command = { argv, env: pairs($('#program-env').value, 'command', false) };
+    const timeout = $('#program-timeout').value.trim();
+    if (timeout !== '') {
+      body.command.timeout_s = Number(timeout);
+      if (!(body.command.timeout_s > 0)) throw new FieldError('command.timeout_s', 'timeout: a number of seconds above 0 (e.g. 30 or 0.5), or empty for no limit');
+    }
     body.params = pairs(document.getElementById('program-command-params').value, 'params', true);
   }
   return body;
 }
 
-const fieldOf = (name) => ({ 'program-cores': 'cores', program: 'programs', 'program-command': 'command' }[name]
+const fieldOf = (name) => ({ 'program-cores': 'cores', program: 'programs', 'program-command': 'command', 'program-timeout': 'command.timeout_s' }[name]
   || (name && name.startsWith('program-param-') ? `params.${name.slice(14)}` : null));
 
 function errorBox(field) {

@@ -27,6 +27,10 @@ function writeRegistry(dir) {
             prog('toy-par', `${report(1)}; echo "cores={cores} n={n} omp=$OMP_NUM_THREADS"`),
             prog('toy-crash', 'echo starting; echo "boom: the toy crashed" >&2; exit 3'),
             prog('toy-tree', 'sleep 300 & echo $! >> {dir}/pids; sleep 300 & echo $! >> {dir}/pids; wait'),
+            // The same tree with a timeout runs in a process group of its own: a cancel must still end it.
+            prog('toy-tree-timed', 'sleep 300 & echo $! >> {dir}/pids-timed; sleep 300 & echo $! >> {dir}/pids-timed; wait',
+                { timeout_s: 120 }),
+            prog('toy-hang', 'echo "hanging on purpose" >&2; trap "" TERM; sleep 30', { timeout_s: 0.5 }),
             prog('toy-missing', report(1), {
                 requires: ['python3-nosuchthing'],
                 probe: ['sh', '-c', 'echo "Traceback ..." >&2; echo "ModuleNotFoundError: No module named nosuchthing" >&2; exit 1'],
@@ -74,6 +78,27 @@ describe('programs', { timeout: 120000 }, () => {
         assert.match(byName['toy-missing'].reason, /ModuleNotFoundError: No module named nosuchthing/);
         assert.ok(!byName['toy-tree'].argv.join(' ').includes('{dir}'), '{dir} is resolved to the folder');
         assert.ok(byName['toy-tree'].argv.join(' ').includes(pdir));
+        assert.equal(byName['toy-hang'].timeout_s, 0.5, 'a declared timeout is listed');
+        assert.equal(byName['toy-base'].timeout_s, undefined, 'no timeout: no limit');
+    });
+
+    test('a program past its timeout_s is a failed point saying so, and the run goes on', async () => {
+        const t0 = Date.now();
+        const id = await server.postRun({ programs: ['toy-hang'], cores: [1, 2], repeats: 1, warmup: 0 });
+        const run = await server.waitForStatus(id, ['done', 'failed'], 30000);
+        assert.ok(Date.now() - t0 < 25000, 'the 30 s sleeps were cut short');
+        assert.equal(run.job.programs.find((p) => p.name === 'toy-hang').timeout_s, 0.5, 'the job carries the timeout');
+        const full = (await server.api('GET', `/api/runs/${id}`)).json;
+        const hang = full.measurements.filter((m) => m.backend === 'toy-hang');
+        assert.equal(hang.length, 2, `both core counts were measured (${run.status}, ${run.error})`);
+        for (const m of hang) {
+            assert.equal(m.verified, false);
+            assert.match(m.message, /timed out after 0\.5 s \(killed the process group\)/);
+            assert.match(m.message, /hanging on purpose/, 'with the tail of its stderr');
+        }
+        assert.ok(full.measurements.some((m) => m.backend === 'toy-base' && m.verified), 'the baseline still ran');
+        const out = full.outputs.find((o) => o.backend === 'toy-hang' && o.cores === 2);
+        assert.equal(out.exit.timed_out, true, JSON.stringify(out));
     });
 
     test('an unavailable program is probed again after --probe-retry, a package installed later shows', async () => {
@@ -182,7 +207,27 @@ describe('programs', { timeout: 120000 }, () => {
         assert.equal(full.measurements[0].result, 1);
         r = await open.api('POST', '/api/runs', { body: { command: { argv: ['x', '{nope}'] } } });
         assert.equal(r.status, 422, r.text);
-        assert.equal(r.json.error.field, 'command');
+        assert.equal(r.json.error.field, 'command.argv[1]');
+    });
+
+    test('an ad-hoc command may carry timeout_s, checked', async () => {
+        for (const bad of [0, -1, '5', 86401]) {
+            const r = await open.api('POST', '/api/runs', { body: { command: { argv: ['true'], timeout_s: bad } } });
+            assert.equal(r.status, 422, `${bad}: ${r.text}`);
+            assert.equal(r.json.error.field, 'command.timeout_s');
+            assert.match(r.json.error.message, /above 0 and at most 86400.*leave it out for no limit/);
+        }
+        const id = await open.postRun({
+            command: { argv: ['sh', '-c', 'echo "still going" >&2; sleep 30'], timeout_s: 0.5 },
+            cores: [1, 2], repeats: 1, warmup: 0,
+        });
+        await open.waitForStatus(id, ['done', 'failed'], 30000);
+        const full = (await open.api('GET', `/api/runs/${id}`)).json;
+        assert.equal(full.measurements.length, 2, 'the sweep went on to the second point');
+        for (const m of full.measurements) {
+            assert.equal(m.verified, false);
+            assert.match(m.message, /^timed out after 0\.5 s \(killed the process group\): still going/);
+        }
     });
 
     test('a crashing program is a failed point with its stderr, and the run goes on', async () => {
@@ -205,10 +250,10 @@ describe('programs', { timeout: 120000 }, () => {
         assert.deepEqual(out.exit, { exited: true, code: 3 });
     });
 
-    test('cancel kills the program and every process it started', async () => {
-        const pids = path.join(pdir, 'pids');
+    for (const [name, file] of [['toy-tree', 'pids'], ['toy-tree-timed', 'pids-timed']]) test(`cancel kills the program and every process it started (${name})`, async () => {
+        const pids = path.join(pdir, file);
         fs.rmSync(pids, { force: true });
-        const id = await server.postRun({ programs: ['toy-tree'], cores: [1], repeats: 1, warmup: 0 });
+        const id = await server.postRun({ programs: [name], cores: [1], repeats: 1, warmup: 0 });
         await server.waitForStatus(id, 'running', 10000);
         const started = await waitUntil(() => {
             const text = fs.existsSync(pids) ? fs.readFileSync(pids, 'utf8').trim().split('\n').filter(Boolean) : [];
@@ -234,6 +279,12 @@ describe('programs', { timeout: 120000 }, () => {
         }));
         await assert.rejects(startServer({ dir, args: ['--programs', bad] }),
             (err) => /broken\.json/.test(err.message) && /\{samples\}/.test(err.message));
+        fs.writeFileSync(path.join(bad, 'broken.json'), JSON.stringify({
+            group: 'b', title: 'b', lesson: 'b', params: [],
+            programs: [{ name: 'b1', title: 'b', route: 'b', lesson: 'b', argv: ['true'], requires: [], timeout_s: 0 }],
+        }));
+        await assert.rejects(startServer({ dir, args: ['--programs', bad] }),
+            (err) => /broken\.json/.test(err.message) && /timeout_s must be a number of seconds above 0/.test(err.message));
     });
 });
 

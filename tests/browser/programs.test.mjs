@@ -118,7 +118,8 @@ describe('your program: a command where the server allows it', { timeout: 60000 
     after(async () => { if (stack) await stack.close(); });
 
     test('the command is offered and launched, one argument per line', async () => {
-        const { page, problems, context } = await openPage(stack.browser);
+        // (the 422 of the too-long timeout below is expected)
+        const { page, problems, context } = await openPage(stack.browser, { allowConsole: [/status of 422/] });
         try {
             await gotoView(page, stack.url('#/'), 'launch');
             await page.click('#mode-program');
@@ -131,10 +132,22 @@ describe('your program: a command where the server allows it', { timeout: 60000 
             await checkOnly(page, 'program-cores', ['1']);
             await page.fill('#program-repeats', '1');
             await page.fill('#program-warmup', '0');
+            // A timeout per run: refused here when not above 0, by the server past a day,
+            // each time next to its field; then carried into the job.
+            await page.fill('#program-timeout', '0');
+            await page.click('#program-launch');
+            await waitFor(page, 'the timeout error here', () => /above 0/.test(document.querySelector('#err-command-timeout').textContent));
+            await page.fill('#program-timeout', '100000');
+            await page.click('#program-launch');
+            await waitFor(page, 'the server\'s timeout error', () => /at most 86400/.test(document.querySelector('#err-command-timeout').textContent));
+            assert.ok(!/#\/runs\//.test(page.url()), 'no run was launched');
+            await screenshot(page, 'launch-command', { suffix: '-timeout-refused' });
+            await page.fill('#program-timeout', '30');
             await page.click('#program-launch');
             const hash = await waitFor(page, 'the hash to become #/runs/{id}', () => /^#\/runs\/\d+$/.test(location.hash) && location.hash);
             const id = Number(hash.slice('#/runs/'.length));
             const run = await stack.server.waitForStatus(id, 'done', 20000);
+            assert.equal(run.job.programs[0].timeout_s, 30, 'the form sent the timeout');
             assert.deepEqual(run.job.programs[0].argv, ['sh', '-c', 'echo "scalelab: {\\"result\\": {n}}"; echo $GREETING >&2']);
             assert.equal(run.job.programs[0].env.GREETING, 'hello world');
             const full = (await stack.server.api('GET', `/api/runs/${id}`)).json;
