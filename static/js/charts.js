@@ -24,18 +24,24 @@ const BACKEND_COLOURS = {
   serial: '#64748b', simd: '#a855f7', threads: '#3b82f6',
   processes: '#f59e0b', pool: '#10b981', openmp: '#ef4444',
 };
-const SPARE_COLOURS = ['#06b6d4', '#ec4899', '#84cc16', '#eab308', '#8b5cf6', '#f97316'];
+// Programs (a Python group has up to 15 routes) take these in the order they are first drawn.
+const SPARE_COLOURS = ['#06b6d4', '#ec4899', '#84cc16', '#eab308', '#8b5cf6', '#f97316',
+  '#14b8a6', '#be185d', '#0ea5e9', '#a3a3a3', '#d946ef', '#65a30d'];
+const assigned = new Map();
 const IDEAL_COLOUR = '#8a8f98'; // mid grey: visible on light and dark
 const PHASE_COLOURS = {
   spawn: '#f59e0b', compute: '#3b82f6', barrier: '#a855f7', combine: '#ef4444', other: '#94a3b8',
 };
 
-/** The colour of a backend (unknown ones get a stable spare colour). */
-export function colourFor(name, index = 0) {
+/**
+ * The colour of a backend. Any other curve (a program) gets the next spare colour the first
+ * time it is drawn and keeps it for the page's life, so it is the same in every chart and
+ * a run's routes differ (a hash of the name gave two routes of one run the same colour).
+ */
+export function colourFor(name) {
   if (BACKEND_COLOURS[name]) return BACKEND_COLOURS[name];
-  let h = index;
-  for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return SPARE_COLOURS[h % SPARE_COLOURS.length];
+  if (!assigned.has(name)) assigned.set(name, SPARE_COLOURS[assigned.size % SPARE_COLOURS.length]);
+  return assigned.get(name);
 }
 
 /** Distinct colours for a list of lines (the compare chart has many of the same backend). */
@@ -303,7 +309,7 @@ export function hostMarks(host) {
 const pointExtras = (p) => ({ noisy: Boolean(p.noisy), noise: p.noise || null });
 
 export function timeDatasets(points) {
-  return [...groupByBackend(points)].map(([backend, list], i) => lineDataset(backend, colourFor(backend, i),
+  return [...groupByBackend(points)].map(([backend, list]) => lineDataset(backend, colourFor(backend),
     list.map((p) => ({ x: xOf(p), y: p.wall_s.median, yMin: p.wall_s.ci_lo, yMax: p.wall_s.ci_hi, ...pointExtras(p) })),
     NOISY_STYLE));
 }

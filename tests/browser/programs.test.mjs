@@ -88,6 +88,14 @@ describe('your program: the Python pi group from the form', { timeout: 150000 },
                 for (const p of mem.points) assert.ok(Math.abs(p.y - at(name, p.x).maxrss_kb / 1024) < 1e-9, `MiB ${name}@${p.x}`);
                 assert.ok(mem.points.every((p) => p.y > 5), `a Python process takes megabytes: ${JSON.stringify(mem.points)}`);
             }
+            // A route keeps one colour in every chart, and the routes' colours differ.
+            const colours = await page.evaluate(() => Object.fromEntries(['time', 'speedup', 'efficiency', 'cpu', 'memory']
+                .map((n) => [n, Object.fromEntries(window.scalelab.charts[n].data.datasets.map((d) => [d.label, d.borderColor]))])));
+            const names = ['py-pi-loop', ...ROUTES];
+            for (const n of Object.keys(colours))
+                for (const name of names)
+                    if (colours[n][name]) assert.equal(colours[n][name], colours.cpu[name], `${name}'s colour in ${n}`);
+            assert.equal(new Set(names.map((name) => colours.cpu[name])).size, names.length, `distinct colours: ${JSON.stringify(colours.cpu)}`);
             assert.equal(await page.locator('#memory-figure').isVisible(), true);
             assert.match(await page.locator('#memory-caption').innerText(), /max RSS of the program's largest process/);
             await screenshot(page, 'run-program', { docsName: 'run-program.png' });
