@@ -326,7 +326,11 @@ static int rule_imbalance(const struct ctx *c, struct sl_diagnosis *d)
     const struct sl_median_run *r = &w->median_run;
     /* The median over runs (one run's busy times can be skewed by a preempted worker), and
      * the same worker idle in most runs: an uneven split, not another tenant. */
-    if (!(w->imbalance >= IMBALANCE) || r->nbusy < 2 || !(w->idle_share >= IDLE_SAME))
+    /* And the median run (the one the per-worker chart and the sentence show) must be uneven
+     * itself: with two repeats, one uneven run makes the median imbalance high while the run
+     * shown is balanced, and the sentence would say "busy only 100% as long". */
+    if (!(w->imbalance >= IMBALANCE) || r->nbusy < 2 || !(w->idle_share >= IDLE_SAME) ||
+        !(r->imbalance >= IMBALANCE))
         return 0;
     unsigned id = w->idle_worker;
     double max = 0;

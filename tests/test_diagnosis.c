@@ -502,3 +502,20 @@ Test(diagnosis, a_groups_baseline_route_is_the_reference)
     cr_assert_str_eq(diag(a, "py-pi-loop")->cause, "insufficient");
     sl_analysis_free(a);
 }
+
+/* Two repeats, one uneven and one even: the median imbalance is high, but the median run (the
+ * one the chart and the sentence show) is balanced: no imbalance claim about it. */
+Test(diagnosis, imbalance_is_claimed_only_where_the_median_run_shows_it)
+{
+    struct set set = {.n = 0};
+    add(&set, "threads", 1, 0.3);
+    add(&set, "threads", 1, 0.3);
+    set_busy(add(&set, "threads", 2, 0.20), (const double[]){0.2, 0.19});  /* the median run */
+    set_busy(add(&set, "threads", 2, 0.21), (const double[]){0.21, 0.02}); /* worker 1 idle */
+    struct sl_analysis *a = sl_analysis_new(set.s, set.n, 0, NULL);
+    const struct sl_apoint *p = sl_analysis_point(a, "threads", 2, 1e6);
+    cr_assert_geq(p->imbalance, 1.2, "the median imbalance is high: %g", p->imbalance);
+    cr_assert_lt(p->median_run.imbalance, 1.1, "the median run is even");
+    cr_assert_str_neq(diag(a, "threads")->cause, "imbalance", "%s", diag(a, "threads")->sentence);
+    sl_analysis_free(a);
+}
