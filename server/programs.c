@@ -427,12 +427,12 @@ void sl_programs_retry_after(struct sl_programs *r, double seconds)
 
 static json_t *program_json(struct program *p)
 {
-    static const char *const keys[] = {"name", "title", "route", "lesson", "argv", "requires", NULL};
+    static const char *const keys[] = {"name", "title", "route", "lesson", "argv", "requires",
+                                       "timeout_s", NULL};
     json_t *o = json_object();
     for (const char *const *k = keys; *k; k++)
-        json_object_set(o, *k, json_object_get(p->def, *k));
-    if (json_object_get(p->def, "timeout_s"))
-        json_object_set(o, "timeout_s", json_object_get(p->def, "timeout_s"));
+        if (json_object_get(p->def, *k)) /* (timeout_s is optional: listed where given) */
+            json_object_set(o, *k, json_object_get(p->def, *k));
     json_object_set_new(o, "baseline", json_boolean(json_is_true(json_object_get(p->def, "baseline"))));
     json_object_set_new(o, "parallel", json_boolean(!json_is_false(json_object_get(p->def, "parallel"))));
     json_object_set_new(o, "available", json_boolean(p->available));

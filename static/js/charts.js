@@ -331,8 +331,7 @@ export function speedupDatasets(points, fits, maxCores, view = 'parallel') {
   }
   if (view !== 'parallel') return sets;
   const xs = denseCores(maxCores);
-  sets.push(lineDataset('ideal', IDEAL_COLOUR, xs.map((x) => ({ x, y: x })),
-    { borderDash: [4, 4], radius: 0, hoverRadius: 0, borderWidth: 1 }));
+  sets.push(diagonal('ideal', maxCores));
 
   for (const f of fits) {
     if (!drawableFit(f) || !groups.has(f.backend)) continue;
@@ -361,53 +360,54 @@ export function efficiencyDatasets(points) {
       }), NOISY_STYLE));
 }
 
+/** y = x over 1..maxCores, dashed: the ideal speedup, or every core busy. */
+function diagonal(label, maxCores) {
+  return lineDataset(label, IDEAL_COLOUR, denseCores(maxCores).map((x) => ({ x, y: x })),
+    { borderDash: [4, 4], radius: 0, hoverRadius: 0, borderWidth: 1 });
+}
+
+/** One curve per backend of valueOf(point), leaving out the points where it is no number. */
+function perBackend(points, valueOf) {
+  return [...groupByBackend(points)].map(([backend, list]) => lineDataset(backend, colourFor(backend),
+    list.filter((p) => isNum(valueOf(p))).map((p) => ({ x: xOf(p), y: valueOf(p), ...pointExtras(p) })), NOISY_STYLE));
+}
+
+/** A chart of a figure in `unit` against cores: the y axis and the tooltip say the unit. */
+function unitConfig(datasets, unit, weak, host) {
+  return {
+    type: 'scatterWithErrorBars',
+    data: { datasets },
+    options: {
+      scales: { x: coresAxis(weak), y: { min: 0, title: { display: true, text: unit }, ticks: { callback: (v) => fmtNumber(v) } } },
+      plugins: {
+        tooltip: { callbacks: { label: (item) => `${item.dataset.label}, ${fmtNumber(item.raw.x)} cores: ${fmtNumber(item.raw.y)} ${unit}` } },
+        scalelabMarks: hostMarks(host),
+      },
+    },
+  };
+}
+
 /**
  * Cores kept busy = median CPU time ÷ wall time = cpu_util × cores (CPU time counts the
  * program's whole tree that was waited for), one line per backend, with "all cores busy"
  * (y = x) as the reference: a GIL-bound route stays near 1 however many workers it starts.
  */
 export function cpuDatasets(points, maxCores) {
-  const sets = [...groupByBackend(points)].map(([backend, list]) => lineDataset(backend, colourFor(backend),
-    list.filter((p) => isNum(p.cpu_util)).map((p) => ({ x: xOf(p), y: p.cpu_util * p.cores, ...pointExtras(p) })),
-    NOISY_STYLE));
-  sets.push(lineDataset('all cores busy', IDEAL_COLOUR, denseCores(maxCores).map((x) => ({ x, y: x })),
-    { borderDash: [4, 4], radius: 0, hoverRadius: 0, borderWidth: 1 }));
-  return sets;
+  return [...perBackend(points, (p) => (isNum(p.cpu_util) ? p.cpu_util * p.cores : null)),
+    diagonal('all cores busy', maxCores)];
 }
 
 export function cpuConfig(points, maxCores, weak = false, host = null) {
-  return {
-    type: 'scatterWithErrorBars',
-    data: { datasets: cpuDatasets(points, maxCores) },
-    options: {
-      scales: { x: coresAxis(weak), y: { min: 0, title: { display: true, text: 'cores busy' }, ticks: { callback: (v) => fmtNumber(v) } } },
-      plugins: {
-        tooltip: { callbacks: { label: (item) => `${item.dataset.label}, ${fmtNumber(item.raw.x)} cores: ${fmtNumber(item.raw.y)} cores busy` } },
-        scalelabMarks: hostMarks(host),
-      },
-    },
-  };
+  return unitConfig(cpuDatasets(points, maxCores), 'cores busy', weak, host);
 }
 
 /** Median peak resident memory (max RSS) in MiB, one line per backend. */
 export function memoryDatasets(points) {
-  return [...groupByBackend(points)].map(([backend, list]) => lineDataset(backend, colourFor(backend),
-    list.filter((p) => isNum(p.maxrss_kb) && p.maxrss_kb > 0).map((p) => ({ x: xOf(p), y: p.maxrss_kb / 1024, ...pointExtras(p) })),
-    NOISY_STYLE));
+  return perBackend(points, (p) => (p.maxrss_kb > 0 ? p.maxrss_kb / 1024 : null));
 }
 
 export function memoryConfig(points, weak = false, host = null) {
-  return {
-    type: 'scatterWithErrorBars',
-    data: { datasets: memoryDatasets(points) },
-    options: {
-      scales: { x: coresAxis(weak), y: { min: 0, title: { display: true, text: 'MiB' }, ticks: { callback: (v) => fmtNumber(v) } } },
-      plugins: {
-        tooltip: { callbacks: { label: (item) => `${item.dataset.label}, ${fmtNumber(item.raw.x)} cores: ${fmtNumber(item.raw.y)} MiB` } },
-        scalelabMarks: hostMarks(host),
-      },
-    },
-  };
+  return unitConfig(memoryDatasets(points), 'MiB', weak, host);
 }
 
 /*
@@ -578,24 +578,13 @@ export function limitLine(calibration, kind, maxCores) {
 
 export function rateConfig(points, calibration, maxCores, weak = false, host = null) {
   const kind = rateKind(points);
-  const sets = [...groupByBackend(points)].map(([backend, list]) => lineDataset(backend, colourFor(backend),
-    list.filter((p) => isNum(p[kind.key])).map((p) => ({ x: xOf(p), y: p[kind.key], ...pointExtras(p) })), NOISY_STYLE));
+  const sets = perBackend(points, (p) => p[kind.key]);
   const limit = limitLine(calibration, kind, maxCores);
   if (limit) {
     sets.push(lineDataset(limit.label, IDEAL_COLOUR, limit.data,
       { borderDash: [8, 4], radius: 0, hoverRadius: 0, borderWidth: 2 }));
   }
-  return {
-    type: 'scatterWithErrorBars',
-    data: { datasets: sets },
-    options: {
-      scales: { x: coresAxis(weak), y: { min: 0, title: { display: true, text: kind.unit }, ticks: { callback: (v) => fmtNumber(v) } } },
-      plugins: {
-        tooltip: { callbacks: { label: (item) => `${item.dataset.label}, ${fmtNumber(item.raw.x)} cores: ${fmtNumber(item.raw.y)} ${kind.unit}` } },
-        scalelabMarks: hostMarks(host),
-      },
-    },
-  };
+  return unitConfig(sets, kind.unit, weak, host);
 }
 
 /* Bar data are in ms; a tick says its unit (µs on small work). */

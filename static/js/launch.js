@@ -181,10 +181,9 @@ function readJob() {
   tpr.disabled = !backends.includes('mpi');
   if (!tpr.disabled) {
     const t = num(tpr);
+    const odd = cores.find((c) => c % t);
     const msg = rangeProblem('threads_per_rank', t, 1, limits.max_cores, true)
-      ?? (cores.find((c) => c % t) !== undefined
-        ? `threads_per_rank = ${t}: every core count must be a multiple of it, ${cores.find((c) => c % t)} is not`
-        : null);
+      ?? (odd !== undefined ? `threads_per_rank = ${t}: every core count must be a multiple of it, ${odd} is not` : null);
     if (msg) problems.push({ field: 'threads_per_rank', message: msg });
     else if (t > 1) job.threads_per_rank = t;
   }
